@@ -1,0 +1,68 @@
+"""base64url without padding (RFC 7515 §2) and strict JSON for everything that crosses the wire.
+
+Both are deliberately strict: a token that only decodes because a parser was lenient
+(stray characters, padding, duplicate member names, ``NaN``) is a token two implementations
+may read differently, which is how signature-bypass bugs start.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from typing import Any
+
+from .errors import EncodingError
+
+__all__ = ["b64url_encode", "b64url_decode", "json_dumps", "json_loads"]
+
+_TO_STD = bytes.maketrans(b"-_", b"+/")
+_FROM_STD = bytes.maketrans(b"+/", b"-_")
+_B64URL_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def b64url_encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).translate(_FROM_STD).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str | bytes) -> bytes:
+    raw = text.encode("ascii", "strict") if isinstance(text, str) else text
+    if not _B64URL_ALPHABET.issuperset(raw):
+        raise EncodingError("not base64url: only A-Z, a-z, 0-9, '-' and '_' are allowed, without padding")
+    if len(raw) % 4 == 1:
+        raise EncodingError("not base64url: impossible length")
+    try:
+        return binascii.a2b_base64(raw.translate(_TO_STD) + b"=" * (-len(raw) % 4), strict_mode=True)
+    except binascii.Error as exc:
+        raise EncodingError(f"not base64url: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise EncodingError(f"not JSON: {name} is not a JSON value")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise EncodingError(f"not JSON we accept: member name {key!r} appears twice")
+            seen.add(key)
+    return obj
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+
+
+def json_loads(data: str | bytes) -> Any:
+    """Parse UTF-8 JSON, rejecting duplicate member names, NaN/Infinity and trailing data."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return _DECODER.decode(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise EncodingError(f"not JSON: {exc}") from None
+
+
+def json_dumps(value: Any) -> str:
+    """Compact JSON with non-ASCII kept as UTF-8 (Japanese names stay readable in disclosures)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -42,6 +42,8 @@ __all__ = [
     "IssuerSignatureInvalid",
     "ClaimNotFound",
     "ClaimNotDisclosable",
+    "CredentialNotYetValid",
+    "CredentialExpired",
     # Key Binding JWT
     "KbJwtError",
     "KbJwtMissing",
@@ -57,8 +59,6 @@ __all__ = [
     "VctMissing",
     "IssuerMissing",
     "IssuerMismatch",
-    "CredentialNotYetValid",
-    "CredentialExpired",
     "ClaimMustNotBeDisclosable",
     "InvalidIssuerMetadata",
     "IssuerKeyNotFound",
@@ -71,10 +71,14 @@ __all__ = [
     "StatusListTokenInvalid",
     "StatusListTokenExpired",
     "StatusListSubjectMismatch",
+    "StatusValueOutOfRange",
+    "StatusListSignatureInvalid",
     # DCQL
     "DcqlError",
     "InvalidDcqlQuery",
     "DcqlNotSatisfied",
+    "ClaimsPathNotFound",
+    "InvalidVpToken",
 ]
 
 
@@ -226,6 +230,16 @@ class ClaimNotDisclosable(SdJwtError):
     code = "sd_jwt.claim_not_disclosable"
 
 
+class CredentialNotYetValid(SdJwtError):
+    """``nbf`` (or ``iat``) lies in the future beyond the allowed clock skew."""
+
+    code = "sd_jwt.not_yet_valid"
+
+
+class CredentialExpired(SdJwtError):
+    code = "sd_jwt.expired"
+
+
 # --- Key Binding JWT (RFC 9901 §4.3) -------------------------------------------------------
 
 
@@ -286,14 +300,6 @@ class IssuerMismatch(SdJwtVcError):
     code = "sd_jwt_vc.iss_mismatch"
 
 
-class CredentialNotYetValid(SdJwtVcError):
-    code = "sd_jwt_vc.not_yet_valid"
-
-
-class CredentialExpired(SdJwtVcError):
-    code = "sd_jwt_vc.expired"
-
-
 class ClaimMustNotBeDisclosable(SdJwtVcError):
     """A claim the SD-JWT VC spec requires in the clear (``iss``, ``vct``, ``cnf``, ...) was disclosed."""
 
@@ -343,6 +349,16 @@ class StatusListSubjectMismatch(StatusListError):
     code = "status_list.sub_mismatch"
 
 
+class StatusValueOutOfRange(StatusListError):
+    """A status value that does not fit in the list's ``bits`` (or is not an integer)."""
+
+    code = "status_list.value_out_of_range"
+
+
+class StatusListSignatureInvalid(StatusListTokenInvalid):
+    code = "status_list.invalid_signature"
+
+
 # --- DCQL (OpenID4VP 1.0 §6) ---------------------------------------------------------------
 
 
@@ -356,3 +372,15 @@ class InvalidDcqlQuery(DcqlError):
 
 class DcqlNotSatisfied(DcqlError):
     code = "dcql.not_satisfied"
+
+
+class ClaimsPathNotFound(DcqlError):
+    """OpenID4VP 1.0 §7.1.1: processing a claims path pointer selected nothing, or hit a wrong type."""
+
+    code = "dcql.claims_path_not_found"
+
+
+class InvalidVpToken(DcqlError):
+    """OpenID4VP 1.0 §8.1: a ``vp_token`` that is not an object of non-empty arrays of presentations."""
+
+    code = "dcql.invalid_vp_token"

@@ -111,6 +111,7 @@ def generate_key(alg: Algorithm = "ES256", *, kid: str | None = None) -> Private
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url) over the required members only."""
     kty = jwk.get("kty")
+    required: tuple[str, ...]
     if kty == "EC":
         required = ("crv", "kty", "x", "y")
     elif kty == "OKP":

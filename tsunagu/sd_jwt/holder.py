@@ -1,0 +1,173 @@
+"""The SD-JWT holder role (RFC 9901 §6): look inside what one holds, choose, present.
+
+Disclosures are chosen by claims path. Disclosing a nested claim brings the disclosures of its
+parents along (a verifier cannot place ``locality`` without the ``address`` that holds it);
+naming an object or array discloses everything beneath it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import jose
+from ..claims_path import ClaimsPath, format_claims_path
+from ..errors import ClaimNotFound, JoseError, MalformedSdJwt
+from ..kb_jwt import KeyBindingRequest, create_kb_jwt
+from .compact import SdJwt, parse_sd_jwt
+from .disclosure import Disclosure, parse_disclosures
+from .verifier import hash_alg_of, reconstruct_claims
+
+__all__ = ["DecodedSdJwt", "decode_sd_jwt", "select_disclosures", "present_sd_jwt"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedSdJwt:
+    """An SD-JWT taken apart without any verification: for holders, tools and debugging."""
+
+    sd_jwt: SdJwt
+    header: Mapping[str, Any]
+    payload: Mapping[str, Any]
+    disclosures: tuple[Disclosure, ...]
+    hash_alg: str
+    #: The payload with every included disclosure applied.
+    claims: dict[str, Any]
+    kb_header: Mapping[str, Any] | None = None
+    kb_payload: Mapping[str, Any] | None = None
+
+
+def decode_sd_jwt(text: str | SdJwt) -> DecodedSdJwt:
+    """Parse an SD-JWT (or SD-JWT+KB) and rebuild its claims. Signatures are NOT checked.
+
+    Raises:
+        MalformedSdJwt, MalformedDisclosure, DuplicateDisclosure, DuplicateDigest,
+        DisclosureNotReferenced, ...: the same structural errors the verifier raises.
+    """
+    sd_jwt = text if isinstance(text, SdJwt) else parse_sd_jwt(text)
+    try:
+        jws = jose.parse_compact(sd_jwt.issuer_jwt, typ=None)
+    except JoseError as exc:
+        raise MalformedSdJwt(f"the issuer-signed JWT is not well-formed: {exc.reason}") from None
+    hash_alg = hash_alg_of(jws.payload)
+    disclosures = parse_disclosures(sd_jwt.disclosures, hash_alg=hash_alg)
+    claims = reconstruct_claims(jws.payload, disclosures)
+    kb_header = kb_payload = None
+    if sd_jwt.kb_jwt is not None:
+        try:
+            kb = jose.parse_compact(sd_jwt.kb_jwt, typ=None)
+        except JoseError as exc:
+            raise MalformedSdJwt(f"the key binding JWT is not well-formed: {exc.reason}") from None
+        kb_header, kb_payload = kb.header, kb.payload
+    return DecodedSdJwt(
+        sd_jwt=sd_jwt,
+        header=jws.header,
+        payload=jws.payload,
+        disclosures=tuple(disclosures.values()),
+        hash_alg=hash_alg,
+        claims=claims,
+        kb_header=kb_header,
+        kb_payload=kb_payload,
+    )
+
+
+def select_disclosures(decoded: DecodedSdJwt, paths: Iterable[ClaimsPath]) -> tuple[Disclosure, ...]:
+    """The disclosures needed to reveal ``paths``, in the order the SD-JWT holds them.
+
+    ``None`` in a path selects every element of an array; elements without the rest of the path
+    are skipped, but at least one must have it.
+
+    Raises:
+        ClaimNotFound: a path names no claim in this credential.
+    """
+    by_digest = {d.digest: d for d in decoded.disclosures}
+    needed: set[str] = set()
+    for path in paths:
+        if not path:
+            raise ClaimNotFound("an empty claims path names no claim")
+        if not _collect(decoded.payload, tuple(path), by_digest, needed):
+            raise ClaimNotFound(f"the credential has no claim {format_claims_path(tuple(path))}", path=list(path))
+    return tuple(d for d in decoded.disclosures if d.digest in needed)
+
+
+def present_sd_jwt(
+    held: str | DecodedSdJwt, paths: Iterable[ClaimsPath], *, key_binding: KeyBindingRequest | None = None
+) -> str:
+    """Build a presentation disclosing only ``paths``; with ``key_binding``, end it with a KB-JWT.
+
+    Raises:
+        ClaimNotFound: a path names no claim.
+    """
+    decoded = held if isinstance(held, DecodedSdJwt) else decode_sd_jwt(held)
+    chosen = select_disclosures(decoded, paths)
+    presented = SdJwt(issuer_jwt=decoded.sd_jwt.issuer_jwt, disclosures=tuple(d.encoded for d in chosen))
+    if key_binding is None:
+        return presented.serialize()
+    return presented.without_kb + create_kb_jwt(presented.without_kb, key_binding, hash_alg=decoded.hash_alg)
+
+
+def _collect(node: Any, path: ClaimsPath, by_digest: Mapping[str, Disclosure], needed: set[str]) -> bool:
+    """Add to ``needed`` what reveals ``path`` below ``node``; False if the path is not there."""
+    if not path:
+        _collect_all(node, by_digest, needed)
+        return True
+    head, rest = path[0], path[1:]
+    if isinstance(node, Mapping):
+        if not isinstance(head, str):
+            return False
+        if head in node and head not in ("_sd", "..."):
+            return _collect(node[head], rest, by_digest, needed)
+        for digest in node.get("_sd", ()):
+            disclosure = by_digest.get(digest)
+            if disclosure is not None and disclosure.name == head:
+                if _collect(disclosure.value, rest, by_digest, needed):
+                    needed.add(digest)
+                    return True
+                return False
+        return False
+    if isinstance(node, list):
+        visible = list(_visible_elements(node, by_digest))
+        if head is None:
+            found = False
+            for digest, value in visible:
+                if _collect(value, rest, by_digest, needed):
+                    found = True
+                    if digest is not None:
+                        needed.add(digest)
+            return found
+        if isinstance(head, int) and not isinstance(head, bool) and 0 <= head < len(visible):
+            digest, value = visible[head]
+            if _collect(value, rest, by_digest, needed):
+                if digest is not None:
+                    needed.add(digest)
+                return True
+        return False
+    return False
+
+
+def _visible_elements(node: list[Any], by_digest: Mapping[str, Disclosure]) -> Iterable[tuple[str | None, Any]]:
+    """Array elements as the holder sees them: plain ones, and disclosed ones (decoys dropped)."""
+    for element in node:
+        if isinstance(element, Mapping) and "..." in element:
+            disclosure = by_digest.get(element["..."])
+            if disclosure is not None:
+                yield element["..."], disclosure.value
+        else:
+            yield None, element
+
+
+def _collect_all(node: Any, by_digest: Mapping[str, Disclosure], needed: set[str]) -> None:
+    if isinstance(node, Mapping):
+        for name, value in node.items():
+            if name != "_sd":
+                _collect_all(value, by_digest, needed)
+        for digest in node.get("_sd", ()):
+            disclosure = by_digest.get(digest)
+            if disclosure is not None:
+                needed.add(digest)
+                _collect_all(disclosure.value, by_digest, needed)
+    elif isinstance(node, list):
+        for digest, value in _visible_elements(node, by_digest):
+            if digest is not None:
+                needed.add(digest)
+            _collect_all(value, by_digest, needed)

@@ -1,0 +1,302 @@
+"""The SD-JWT verifier role (RFC 9901 §7.1 and §7.3).
+
+``verify_sd_jwt`` checks the issuer signature with a key the *caller* resolves (never one named
+by the token itself), recomputes every digest, rebuilds the disclosed claims and, when the
+verifier asks for it, checks the Key Binding JWT. ``reconstruct_claims`` is the digest
+processing alone; the holder uses it too, to see what it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, Protocol
+
+from .. import jose
+from ..errors import (
+    ClaimNameCollision,
+    CredentialExpired,
+    CredentialNotYetValid,
+    DisclosureNotReferenced,
+    DisclosureTypeMismatch,
+    DuplicateDigest,
+    InvalidJwk,
+    InvalidSignature,
+    JwkError,
+    KbHolderKeyMissing,
+    KbJwtMissing,
+    MalformedSdJwt,
+    SdJwtTooLarge,
+    IssuerSignatureInvalid,
+)
+from ..jwk import PublicJwk, parse_public_jwk
+from ..kb_jwt import KbExpectation, KeyBinding, compute_sd_hash, verify_kb_jwt
+from .compact import DEFAULT_MAX_DISCLOSURES, DEFAULT_MAX_SD_JWT_BYTES, SdJwt, parse_sd_jwt
+from .disclosure import DEFAULT_HASH_ALG, Disclosure, hash_function, parse_disclosures
+
+__all__ = [
+    "IssuerKeyResolver",
+    "VerifyPolicy",
+    "VerifiedSdJwt",
+    "verify_sd_jwt",
+    "reconstruct_claims",
+    "hash_alg_of",
+    "holder_key_of",
+]
+
+#: Nesting deeper than this (objects, arrays and disclosures inside disclosures) is refused.
+DEFAULT_MAX_DEPTH: Final = 32
+
+
+class IssuerKeyResolver(Protocol):
+    """Finds the issuer's public key for a token: from configuration, a JWKS or issuer metadata.
+
+    It receives the unverified header and payload (for ``kid`` and ``iss``) and must raise a
+    ``TsunaguError`` when it knows no suitable key. It must never return a key taken from the
+    token itself.
+    """
+
+    def __call__(self, header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicJwk: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyPolicy:
+    """The verifier's tolerances. The defaults suit presentations made moments ago."""
+
+    algorithms: Collection[str] = jose.ALLOWED_ALGORITHMS
+    clock_skew: timedelta = timedelta(seconds=60)
+    kb_max_age: timedelta = timedelta(minutes=5)
+    max_bytes: int = DEFAULT_MAX_SD_JWT_BYTES
+    max_disclosures: int = DEFAULT_MAX_DISCLOSURES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    #: ``typ`` values accepted for the issuer-signed JWT; ``None`` accepts any (plain SD-JWT).
+    typ: Collection[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSdJwt:
+    """The outcome of a successful verification."""
+
+    header: Mapping[str, Any]
+    #: The issuer-signed payload as signed, digests and all.
+    payload: Mapping[str, Any]
+    #: The processed payload: disclosed claims in place, ``_sd``, ``_sd_alg`` and decoys removed.
+    claims: dict[str, Any]
+    disclosures: tuple[Disclosure, ...]
+    holder_key: PublicJwk | None
+    key_binding: KeyBinding | None
+    sd_jwt: SdJwt = field(repr=False)
+
+
+def verify_sd_jwt(
+    presentation: str | SdJwt,
+    *,
+    issuer_key: IssuerKeyResolver | PublicJwk,
+    kb: KbExpectation | None,
+    now: datetime,
+    policy: VerifyPolicy = VerifyPolicy(),
+) -> VerifiedSdJwt:
+    """Verify an SD-JWT or SD-JWT+KB.
+
+    ``kb`` given: key binding is required and must match that nonce and audience. ``kb=None``:
+    key binding is not required; a KB-JWT that is present is still checked for signature and
+    ``sd_hash`` so that a broken one is never silently accepted.
+
+    Raises:
+        MalformedSdJwt, SdJwtTooLarge: the serialization or payload is malformed.
+        UnsupportedAlgorithm, UnexpectedTyp, UnsupportedCriticalHeader, MalformedJws: header checks.
+        IssuerSignatureInvalid: the issuer's signature does not verify with the resolved key.
+        CredentialExpired, CredentialNotYetValid: ``exp`` / ``nbf`` (RFC 7519) outside the window.
+        MalformedDisclosure, ReservedClaimName, DisclosureNotReferenced, DuplicateDigest,
+        DuplicateDisclosure, ClaimNameCollision, DisclosureTypeMismatch, UnsupportedHashAlgorithm.
+        KbJwtMissing, KbHolderKeyMissing and the other KbJwtError subclasses.
+    """
+    sd_jwt = (
+        presentation
+        if isinstance(presentation, SdJwt)
+        else parse_sd_jwt(presentation, max_bytes=policy.max_bytes, max_disclosures=policy.max_disclosures)
+    )
+    jws = jose.parse_compact(sd_jwt.issuer_jwt, typ=policy.typ, max_bytes=policy.max_bytes)
+    key = issuer_key if isinstance(issuer_key, PublicJwk) else issuer_key(jws.header, jws.payload)
+    try:
+        jose.verify_signature(jws, key, algorithms=policy.algorithms)
+    except InvalidSignature:
+        raise IssuerSignatureInvalid("the issuer's signature does not verify: the credential was altered or forged") from None
+    payload = jws.payload
+    _check_validity_period(payload, now, policy.clock_skew)
+
+    hash_alg = hash_alg_of(payload)
+    disclosures = parse_disclosures(sd_jwt.disclosures, hash_alg=hash_alg)
+    claims = reconstruct_claims(payload, disclosures, max_depth=policy.max_depth)
+
+    holder_key = holder_key_of(payload)
+    key_binding: KeyBinding | None = None
+    if sd_jwt.kb_jwt is None:
+        if kb is not None:
+            raise KbJwtMissing("the verifier requires key binding, but the presentation has no key binding JWT")
+    else:
+        if holder_key is None:
+            raise KbHolderKeyMissing("the presentation has a key binding JWT but the credential names no holder key (cnf)")
+        key_binding = verify_kb_jwt(
+            sd_jwt.kb_jwt,
+            holder_key=holder_key,
+            expect=kb,
+            sd_hash=compute_sd_hash(sd_jwt.without_kb, hash_alg),
+            now=now,
+            max_age=policy.kb_max_age,
+            clock_skew=policy.clock_skew,
+            algorithms=policy.algorithms,
+        )
+    if kb is not None and holder_key is None:
+        raise KbHolderKeyMissing("key binding is required but the credential names no holder key (cnf)")
+    return VerifiedSdJwt(
+        header=jws.header,
+        payload=payload,
+        claims=claims,
+        disclosures=tuple(disclosures.values()),
+        holder_key=holder_key,
+        key_binding=key_binding,
+        sd_jwt=sd_jwt,
+    )
+
+
+def hash_alg_of(payload: Mapping[str, Any]) -> str:
+    """The payload's ``_sd_alg`` (RFC 9901 §4.1.1), SHA-256 when absent."""
+    hash_alg = payload.get("_sd_alg", DEFAULT_HASH_ALG)
+    hash_function(hash_alg)
+    return str(hash_alg)
+
+
+def holder_key_of(payload: Mapping[str, Any]) -> PublicJwk | None:
+    """The holder's key from ``cnf.jwk`` (RFC 7800), the only place a token may name a key."""
+    cnf = payload.get("cnf")
+    if cnf is None:
+        return None
+    if not isinstance(cnf, Mapping) or "jwk" not in cnf:
+        raise MalformedSdJwt("'cnf' must be an object with a 'jwk' member")
+    try:
+        return parse_public_jwk(cnf["jwk"])
+    except JwkError as exc:
+        raise InvalidJwk(f"the holder key in 'cnf' is unusable: {exc.reason}") from None
+
+
+def reconstruct_claims(
+    payload: Mapping[str, Any], disclosures: Mapping[str, Disclosure], *, max_depth: int = DEFAULT_MAX_DEPTH
+) -> dict[str, Any]:
+    """Replace digests by the disclosed claims (RFC 9901 §7.1 step 3).
+
+    ``disclosures`` maps digest to disclosure. Undisclosed digests and decoys vanish, ``_sd`` and
+    the top-level ``_sd_alg`` are removed.
+
+    Raises:
+        DuplicateDigest: a digest appears twice in the payload and the disclosures together.
+        ClaimNameCollision: a disclosed name already exists at its level.
+        DisclosureTypeMismatch: an array-element disclosure behind ``_sd`` or the reverse.
+        DisclosureNotReferenced: a disclosure no digest refers to.
+        MalformedSdJwt: ``_sd`` not an array of strings; ``...`` outside an array element; too deep.
+    """
+    walker = _Walker(disclosures, max_depth)
+    claims = walker.object(payload, depth=0, top=True)
+    if len(walker.used) != len(disclosures):
+        unused = [d for digest, d in disclosures.items() if digest not in walker.used]
+        raise DisclosureNotReferenced(
+            f"{len(unused)} disclosure(s) are not referenced by the credential: they were not issued with it",
+            claims=[d.name for d in unused],
+        )
+    return claims
+
+
+class _Walker:
+    __slots__ = ("disclosures", "max_depth", "seen", "used")
+
+    def __init__(self, disclosures: Mapping[str, Disclosure], max_depth: int) -> None:
+        self.disclosures = disclosures
+        self.max_depth = max_depth
+        self.seen: set[str] = set()
+        self.used: set[str] = set()
+
+    def value(self, node: Any, depth: int) -> Any:
+        if isinstance(node, dict):
+            return self.object(node, depth + 1, top=False)
+        if isinstance(node, list):
+            return self.array(node, depth + 1)
+        return node
+
+    def _claim(self, digest: object) -> Disclosure | None:
+        if not isinstance(digest, str):
+            raise MalformedSdJwt("a digest must be a string")
+        if digest in self.seen:
+            raise DuplicateDigest("a digest appears more than once in the credential", digest=digest)
+        self.seen.add(digest)
+        disclosure = self.disclosures.get(digest)
+        if disclosure is not None:
+            self.used.add(digest)
+        return disclosure
+
+    def object(self, node: Mapping[str, Any], depth: int, *, top: bool) -> dict[str, Any]:
+        if depth > self.max_depth:
+            raise SdJwtTooLarge(f"the credential nests more than {self.max_depth} levels deep")
+        out: dict[str, Any] = {}
+        for name, value in node.items():
+            if name == "_sd" or (top and name == "_sd_alg"):
+                continue
+            if name == "...":
+                raise MalformedSdJwt("the key '...' may only appear in an array element digest {\"...\": digest}")
+            out[name] = self.value(value, depth)
+        if "_sd" not in node:
+            return out
+        digests = node["_sd"]
+        if not isinstance(digests, list):
+            raise MalformedSdJwt("'_sd' must be an array of digests")
+        for digest in digests:
+            disclosure = self._claim(digest)
+            if disclosure is None:
+                continue
+            if disclosure.name is None:
+                raise DisclosureTypeMismatch("an array-element disclosure is referenced from an object's '_sd'")
+            if disclosure.name in out:
+                raise ClaimNameCollision(
+                    f"the disclosed claim {disclosure.name!r} already exists at its level", name=disclosure.name
+                )
+            out[disclosure.name] = self.value(disclosure.value, depth)
+        return out
+
+    def array(self, node: list[Any], depth: int) -> list[Any]:
+        if depth > self.max_depth:
+            raise SdJwtTooLarge(f"the credential nests more than {self.max_depth} levels deep")
+        out: list[Any] = []
+        for element in node:
+            if isinstance(element, dict) and "..." in element:
+                if len(element) != 1:
+                    raise MalformedSdJwt("an array element digest must be an object with the single key '...'")
+                disclosure = self._claim(element["..."])
+                if disclosure is None:
+                    continue
+                if disclosure.name is not None:
+                    raise DisclosureTypeMismatch("an object-property disclosure is referenced from an array element")
+                out.append(self.value(disclosure.value, depth))
+            else:
+                out.append(self.value(element, depth))
+        return out
+
+
+def _check_validity_period(payload: Mapping[str, Any], now: datetime, skew: timedelta) -> None:
+    exp = _numeric_date(payload, "exp")
+    if exp is not None and now - skew >= exp:
+        raise CredentialExpired(f"the credential expired on {exp.isoformat()}", exp=exp.isoformat())
+    nbf = _numeric_date(payload, "nbf")
+    if nbf is not None and now + skew < nbf:
+        raise CredentialNotYetValid(f"the credential is not valid before {nbf.isoformat()}", nbf=nbf.isoformat())
+
+
+def _numeric_date(payload: Mapping[str, Any], name: str) -> datetime | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise MalformedSdJwt(f"{name!r} must be a NumericDate (seconds since 1970)")
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedSdJwt(f"{name!r} is not a usable time") from None

@@ -4,7 +4,8 @@ A path is a non-empty sequence whose elements select, from the current selection
 a string, the object member of that name; a non-negative integer, the array element at that
 index; ``None`` (JSON ``null``), every element of an array. The same notation names what a
 holder discloses, what a DCQL query asks for and which claims an issuer makes selectively
-disclosable, so the three can never disagree about what a path means.
+disclosable, so the three can never disagree about what a path means. :func:`select_claim_paths`
+applies a path to a JSON credential exactly as OpenID4VP 1.0 §7.1.1 processes it.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def select_claim_paths(claims: Mapping[str, Any], path: ClaimsPath) -> list[tupl
         for prefix, element in selection:
             if isinstance(component, str):
                 if not isinstance(element, Mapping):
-                    raise ClaimsPathNotFound(f"{here} is not an object, so it has no claim {component!r}", path=list(path))
+                    raise ClaimsPathNotFound(f"{here} is not an object with a claim {component!r}", path=list(path))
                 if component in element:
                     next_selection.append(((*prefix, component), element[component]))
             elif not isinstance(element, (list, tuple)):

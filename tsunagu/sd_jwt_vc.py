@@ -1,4 +1,4 @@
-"""SD-JWT VC (draft-ietf-oauth-sd-jwt-vc): verifiable credentials as SD-JWTs.
+"""SD-JWT VC (draft-ietf-oauth-sd-jwt-vc-19): verifiable credentials as SD-JWTs.
 
 Adds to SD-JWT: ``typ`` ``dc+sd-jwt``; ``vct`` (the credential type); the registered claims
 that must stay in the clear; the validity period; and finding the issuer's key through JWT VC
@@ -47,12 +47,13 @@ __all__ = [
 ]
 
 TYP_DC_SD_JWT: Final = "dc+sd-jwt"
-#: The ``typ`` of drafts before -06; accepted only when a deployment opts in (``VerifyPolicy.typ``).
+#: The ``typ`` of drafts before -06; -19 no longer asks verifiers to accept it, so it is accepted
+#: only when a deployment opts in (``VerifyPolicy.typ``).
 LEGACY_TYP_VC_SD_JWT: Final = "vc+sd-jwt"
 
-#: Registered claims that must never be selectively disclosable: a verifier needs them to
-#: decide whether to trust the credential at all, before the holder chooses what to show.
-NEVER_DISCLOSABLE: Final = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+#: §2.2.2.3: claims that must never be selectively disclosable, nor any of their sub-claims: a
+#: verifier needs them to decide whether to trust the credential at all.
+NEVER_DISCLOSABLE: Final = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"})
 
 JWT_VC_ISSUER_WELL_KNOWN: Final = "/.well-known/jwt-vc-issuer"
 
@@ -174,13 +175,7 @@ def verify_sd_jwt_vc(
     if policy.typ is None:
         policy = replace(policy, typ=(TYP_DC_SD_JWT,))
     verified = verify_sd_jwt(presentation, issuer_key=issuer_key, kb=kb, now=now, policy=policy)
-    top_level = set(verified.payload.get("_sd", ()))
-    for disclosure in verified.disclosures:
-        if disclosure.digest in top_level and disclosure.name in NEVER_DISCLOSABLE:
-            raise ClaimMustNotBeDisclosable(
-                f"the claim {disclosure.name!r} must be in the clear, not selectively disclosed",
-                name=disclosure.name,
-            )
+    _check_never_disclosable(verified)
     vct = verified.payload.get("vct")
     if not isinstance(vct, str) or not vct:
         raise VctMissing("the credential does not say what type it is (no 'vct')")
@@ -197,6 +192,30 @@ def verify_sd_jwt_vc(
         key_binding=verified.key_binding,
         sd_jwt=verified,
     )
+
+
+def _check_never_disclosable(verified: VerifiedSdJwt) -> None:
+    top_level = verified.payload.get("_sd", ())
+    for disclosure in verified.disclosures:
+        if disclosure.digest in top_level and disclosure.name in NEVER_DISCLOSABLE:
+            raise ClaimMustNotBeDisclosable(
+                f"the claim {disclosure.name!r} must be in the clear, not selectively disclosed",
+                name=disclosure.name,
+            )
+    for name in NEVER_DISCLOSABLE.intersection(verified.payload):
+        if _has_digests(verified.payload[name]):
+            raise ClaimMustNotBeDisclosable(
+                f"the claim {name!r} must be entirely in the clear, but part of it is selectively disclosable",
+                name=name,
+            )
+
+
+def _has_digests(node: Any) -> bool:
+    if isinstance(node, Mapping):
+        return "_sd" in node or any(_has_digests(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_digests(v) for v in node) or any(isinstance(v, Mapping) and "..." in v for v in node)
+    return False
 
 
 # --- JWT VC Issuer Metadata ----------------------------------------------------------------

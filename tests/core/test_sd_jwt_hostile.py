@@ -245,8 +245,10 @@ PREPARED_CASES: list[tuple[str, Callable[[Parts], None], type[TsunaguError]]] = 
     ("_sd-null", _set("payload._sd", None), MalformedSdJwt),  # found by the property test
     ("nesting-too-deep", _too_deep, SdJwtTooLarge),
     ("vct-selectively-disclosed", _vct_disclosed, ClaimMustNotBeDisclosable),
+    ("status-sub-claim-disclosable", _set("payload.status", {"_sd": ["x" * 43]}), ClaimMustNotBeDisclosable),
     ("expired", _set("payload.exp", int((NOW - timedelta(days=1)).timestamp())), CredentialExpired),
     ("not-yet-valid", _set("payload.nbf", int((NOW + timedelta(days=1)).timestamp())), CredentialNotYetValid),
+    ("issued-in-the-future", _set("payload.iat", int((NOW + timedelta(hours=1)).timestamp())), CredentialNotYetValid),
     ("exp-not-a-number", _set("payload.exp", "2030-01-01"), MalformedSdJwt),
     ("cnf-without-jwk", _set("payload.cnf", {"kid": "x"}), MalformedSdJwt),
     ("kb-missing-when-required", _no_kb, KbJwtMissing),

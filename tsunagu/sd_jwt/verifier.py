@@ -288,6 +288,11 @@ def _check_validity_period(payload: Mapping[str, Any], now: datetime, skew: time
     nbf = _numeric_date(payload, "nbf")
     if nbf is not None and now + skew < nbf:
         raise CredentialNotYetValid(f"the credential is not valid before {nbf.isoformat()}", nbf=nbf.isoformat())
+    # RFC 7519 does not forbid a future iat, but a credential "issued" later than now is either
+    # a clock fault at the issuer or back-dated trust; npm @sd-jwt refuses it too.
+    iat = _numeric_date(payload, "iat")
+    if iat is not None and now + skew < iat:
+        raise CredentialNotYetValid(f"the credential claims to be issued in the future, at {iat.isoformat()}")
 
 
 def _numeric_date(payload: Mapping[str, Any], name: str) -> datetime | None:

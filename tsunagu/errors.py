@@ -146,7 +146,7 @@ class UnsupportedCriticalHeader(JoseError):
 
 
 class JwkError(TsunaguError):
-    code = "jwk.invalid"
+    code = "jwk.error"
 
 
 class InvalidJwk(JwkError):

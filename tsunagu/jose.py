@@ -113,13 +113,13 @@ def parse_compact(
             alg=alg,
         )
     if typ is not None:
-        accepted = {typ} if isinstance(typ, str) else set(typ)
         actual = header.get("typ")
-        if actual not in accepted:
+        if not (actual == typ if isinstance(typ, str) else actual in typ):
+            accepted = [typ] if isinstance(typ, str) else sorted(typ)
             raise UnexpectedTyp(
-                f"the token type is {actual!r}, expected {' or '.join(sorted(repr(t) for t in accepted))}",
+                f"the token type is {actual!r}, expected {' or '.join(repr(t) for t in accepted)}",
                 typ=actual,
-                expected=sorted(accepted),
+                expected=accepted,
             )
     _check_crit(header, understood_crit)
     return CompactJws(
@@ -178,7 +178,8 @@ def sign_compact(header: Mapping[str, Any], payload: Mapping[str, Any], key: Pri
 
 
 def _check_crit(header: Mapping[str, Any], understood: Collection[str]) -> None:
-    if "crit" not in header:
+    crit = header.get("crit")
+    if crit is None and "crit" not in header:
         return
     crit = header["crit"]
     if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):

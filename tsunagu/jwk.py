@@ -147,9 +147,8 @@ def parse_public_jwk(jwk: object) -> PublicJwk:
         x = _coordinate(obj, "x", size)
         y = _coordinate(obj, "y", size)
         try:
-            key: PublicKey = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve
-            ).public_key()
+            # The uncompressed SEC1 point; cryptography checks that it lies on the curve.
+            key: PublicKey = ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
         except ValueError:
             raise InvalidJwk("the EC point is not on the curve") from None
         members = {"kty": "EC", "crv": crv, "x": obj["x"], "y": obj["y"]}

@@ -211,10 +211,11 @@ def _check_never_disclosable(verified: VerifiedSdJwt) -> None:
 
 
 def _has_digests(node: Any) -> bool:
-    if isinstance(node, Mapping):
-        return "_sd" in node or any(_has_digests(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_digests(v) for v in node) or any(isinstance(v, Mapping) and "..." in v for v in node)
+    # Parsed JSON, so plain dict and list: exact type checks keep this cheap on every verification.
+    if type(node) is dict:
+        return "_sd" in node or any(_has_digests(v) for v in node.values() if type(v) in (dict, list))
+    if type(node) is list:
+        return any(type(v) is dict and ("..." in v or _has_digests(v)) or type(v) is list and _has_digests(v) for v in node)
     return False
 
 

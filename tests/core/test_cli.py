@@ -172,7 +172,7 @@ def test_verify_valid_presentation_exits_0_with_only_the_disclosed_claims(
     path = write(tmp_path, "p.txt", presentation)
     result = run(capsys, *verify_args(path, request.getfixturevalue(keys), "--require-kb", "--nonce", NONCE, "--aud", VERIFIER))
 
-    assert (result.code, result.err) == (0, None)
+    assert (result.code, result.err) == (0, None), result.err
     assert result.out == {
         "valid": True,
         "claims": expected_claims(credential, holder_key, {"given_name": "MAI", "address": {"prefecture": "東京都", "city": "江東区"}}),

@@ -44,13 +44,7 @@ def decode_sd_jwt(text: str | SdJwt) -> DecodedSdJwt:
         MalformedSdJwt, MalformedDisclosure, DuplicateDisclosure, DuplicateDigest,
         DisclosureNotReferenced, ...: the same structural errors the verifier raises.
     """
-    sd_jwt = text if isinstance(text, SdJwt) else parse_sd_jwt(text)
-    try:
-        jws = jose.parse_compact(sd_jwt.issuer_jwt, typ=None)
-    except JoseError as exc:
-        raise MalformedSdJwt(f"the issuer-signed JWT is not well-formed: {exc.reason}") from None
-    hash_alg = hash_alg_of(jws.payload)
-    disclosures = parse_disclosures(sd_jwt.disclosures, hash_alg=hash_alg)
+    sd_jwt, jws, disclosures, hash_alg = _parse_held(text)
     claims = reconstruct_claims(jws.payload, disclosures)
     kb_header = kb_payload = None
     if sd_jwt.kb_jwt is not None:
@@ -80,14 +74,7 @@ def select_disclosures(decoded: DecodedSdJwt, paths: Iterable[ClaimsPath]) -> tu
     Raises:
         ClaimNotFound: a path names no claim in this credential.
     """
-    by_digest = {d.digest: d for d in decoded.disclosures}
-    needed: set[str] = set()
-    for path in paths:
-        if not path:
-            raise ClaimNotFound("an empty claims path names no claim")
-        if not _collect(decoded.payload, tuple(path), by_digest, needed):
-            raise ClaimNotFound(f"the credential has no claim {format_claims_path(tuple(path))}", path=list(path))
-    return tuple(d for d in decoded.disclosures if d.digest in needed)
+    return _select(decoded.payload, decoded.disclosures, paths)
 
 
 def present_sd_jwt(
@@ -95,15 +82,46 @@ def present_sd_jwt(
 ) -> str:
     """Build a presentation disclosing only ``paths``; with ``key_binding``, end it with a KB-JWT.
 
+    From a string, only what choosing needs is decoded: the claims are not rebuilt (a wallet
+    checked the credential when it received it; the verifier checks the presentation).
+
     Raises:
         ClaimNotFound: a path names no claim.
+        MalformedSdJwt, MalformedDisclosure, DuplicateDisclosure: ``held`` is not an SD-JWT.
     """
-    decoded = held if isinstance(held, DecodedSdJwt) else decode_sd_jwt(held)
-    chosen = select_disclosures(decoded, paths)
-    presented = SdJwt(issuer_jwt=decoded.sd_jwt.issuer_jwt, disclosures=tuple(d.encoded for d in chosen))
+    if isinstance(held, DecodedSdJwt):
+        sd_jwt, payload, disclosures, hash_alg = held.sd_jwt, held.payload, held.disclosures, held.hash_alg
+    else:
+        sd_jwt, jws, by_digest, hash_alg = _parse_held(held)
+        payload, disclosures = jws.payload, tuple(by_digest.values())
+    chosen = _select(payload, disclosures, paths)
+    presented = SdJwt(issuer_jwt=sd_jwt.issuer_jwt, disclosures=tuple(d.encoded for d in chosen))
     if key_binding is None:
         return presented.serialize()
-    return presented.without_kb + create_kb_jwt(presented.without_kb, key_binding, hash_alg=decoded.hash_alg)
+    return presented.without_kb + create_kb_jwt(presented.without_kb, key_binding, hash_alg=hash_alg)
+
+
+def _parse_held(text: str | SdJwt) -> tuple[SdJwt, jose.CompactJws, dict[str, Disclosure], str]:
+    sd_jwt = text if isinstance(text, SdJwt) else parse_sd_jwt(text)
+    try:
+        jws = jose.parse_compact(sd_jwt.issuer_jwt, typ=None)
+    except JoseError as exc:
+        raise MalformedSdJwt(f"the issuer-signed JWT is not well-formed: {exc.reason}") from None
+    hash_alg = hash_alg_of(jws.payload)
+    return sd_jwt, jws, parse_disclosures(sd_jwt.disclosures, hash_alg=hash_alg), hash_alg
+
+
+def _select(
+    payload: Mapping[str, Any], disclosures: tuple[Disclosure, ...], paths: Iterable[ClaimsPath]
+) -> tuple[Disclosure, ...]:
+    by_digest = {d.digest: d for d in disclosures}
+    needed: set[str] = set()
+    for path in paths:
+        if not path:
+            raise ClaimNotFound("an empty claims path names no claim")
+        if not _collect(payload, tuple(path), by_digest, needed):
+            raise ClaimNotFound(f"the credential has no claim {format_claims_path(tuple(path))}", path=list(path))
+    return tuple(d for d in disclosures if d.digest in needed)
 
 
 def _collect(node: Any, path: ClaimsPath, by_digest: Mapping[str, Disclosure], needed: set[str]) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import jose
@@ -43,9 +43,11 @@ class PreparedSdJwt:
     header: Mapping[str, Any]
     payload: Mapping[str, Any]
     disclosures: tuple[Disclosure, ...]
+    #: Encoded once, so what is signed and what is assembled can never differ.
+    encoded: bytes = field(repr=False)
 
     def signing_input(self) -> bytes:
-        return jose.signing_input(self.header, self.payload)
+        return self.encoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +87,20 @@ def prepare_sd_jwt(
     patterns = {tuple(p) for p in selectively_disclosable}
     if () in patterns:
         raise ClaimNotFound("the whole payload cannot be one disclosure; name the claims instead")
-    builder = _Builder(patterns, hash_alg, decoys, salt)
-    payload = builder.object(claims, ())
+    builder = _Builder(hash_alg, decoys, salt)
+    payload = builder.object(claims, (_Patterns.build(patterns),), top=True)
     unused = patterns - builder.matched
     if unused:
         raise ClaimNotFound(
             f"cannot make {sorted(map(str, unused))} selectively disclosable: no such claim", paths=sorted(map(str, unused))
         )
     payload["_sd_alg"] = hash_alg
-    return PreparedSdJwt(header=dict(header), payload=payload, disclosures=tuple(builder.disclosures))
+    return PreparedSdJwt(
+        header=dict(header),
+        payload=payload,
+        disclosures=tuple(builder.disclosures),
+        encoded=jose.signing_input(header, payload),
+    )
 
 
 def assemble_sd_jwt(prepared: PreparedSdJwt, signature: bytes) -> IssuedSdJwt:
@@ -125,54 +132,82 @@ def issue_sd_jwt(
     return assemble_sd_jwt(prepared, jose.sign(prepared.signing_input(), key))
 
 
-def _matches(pattern: ClaimsPath, path: ClaimsPath) -> bool:
-    return len(pattern) == len(path) and all(p is None and isinstance(c, int) or p == c for p, c in zip(pattern, path))
+class _Patterns:
+    """The disclosable paths as a trie, walked alongside the claims: O(claims), not O(claims × paths)."""
+
+    __slots__ = ("children", "any_index", "pattern")
+
+    def __init__(self) -> None:
+        self.children: dict[str | int, _Patterns] = {}
+        self.any_index: _Patterns | None = None
+        self.pattern: ClaimsPath | None = None
+
+    @classmethod
+    def build(cls, patterns: Iterable[ClaimsPath]) -> _Patterns:
+        root = cls()
+        for pattern in patterns:
+            node = root
+            for element in pattern:
+                if element is None:
+                    node.any_index = node.any_index or cls()
+                    node = node.any_index
+                else:
+                    node = node.children.setdefault(element, cls())
+            node.pattern = pattern
+        return root
+
+
+def _check_reserved(node: Any) -> None:
+    """Reserved names are refused also where nothing is disclosable: a verifier would misread them."""
+    if isinstance(node, Mapping):
+        for name, value in node.items():
+            if name in RESERVED_CLAIM_NAMES:
+                raise ReservedClaimName(f"the claim name {name!r} is reserved by SD-JWT", name=name)
+            _check_reserved(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _check_reserved(value)
 
 
 class _Builder:
-    def __init__(self, patterns: set[ClaimsPath], hash_alg: str, decoys: int, salt: SaltSource) -> None:
-        self.patterns = patterns
-        # Only paths that are a prefix of some pattern need to be descended into with a check.
-        self.prefixes = {p[:i] for p in patterns for i in range(len(p) + 1)}
+    def __init__(self, hash_alg: str, decoys: int, salt: SaltSource) -> None:
         self.hash_alg = hash_alg
         self.decoys = decoys
         self.salt = salt
         self.disclosures: list[Disclosure] = []
         self.matched: set[ClaimsPath] = set()
 
-    def _selectively_disclosable(self, path: ClaimsPath) -> bool:
+    def _disclosable(self, tries: tuple[_Patterns, ...]) -> bool:
         hit = False
-        for pattern in self.patterns:
-            if _matches(pattern, path):
-                self.matched.add(pattern)
+        for trie in tries:
+            if trie.pattern is not None:
+                self.matched.add(trie.pattern)
                 hit = True
         return hit
 
-    def _relevant(self, path: ClaimsPath) -> bool:
-        return any(_matches(prefix, path) for prefix in self.prefixes if len(prefix) == len(path))
-
-    def value(self, node: Any, path: ClaimsPath) -> Any:
-        if not self._relevant(path):
+    def value(self, node: Any, tries: tuple[_Patterns, ...]) -> Any:
+        if not tries:
+            _check_reserved(node)
             return node
         if isinstance(node, Mapping):
-            return self.object(node, path)
+            return self.object(node, tries, top=False)
         if isinstance(node, (list, tuple)):
-            return self.array(node, path)
+            return self.array(node, tries)
         return node
 
     def _decoy(self) -> str:
         # §4.2.5: a decoy is the digest of a random value, indistinguishable from a real one.
         return digest_of(b64url_encode(self.salt()), self.hash_alg)
 
-    def object(self, node: Mapping[str, Any], path: ClaimsPath) -> dict[str, Any]:
+    def object(self, node: Mapping[str, Any], tries: tuple[_Patterns, ...], *, top: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         digests: list[str] = []
         for name, value in node.items():
-            if name in RESERVED_CLAIM_NAMES or (not path and name == "_sd_alg"):
+            if name in RESERVED_CLAIM_NAMES or (top and name == "_sd_alg"):
                 raise ReservedClaimName(f"the claim name {name!r} is reserved by SD-JWT", name=name)
-            child_path = (*path, name)
-            child = self.value(value, child_path)
-            if self._selectively_disclosable(child_path):
+            below = tuple(t.children[name] for t in tries if name in t.children)
+            child = self.value(value, below)
+            if below and self._disclosable(below):
                 disclosure = make_disclosure(name, child, hash_alg=self.hash_alg, salt=self.salt)
                 self.disclosures.append(disclosure)
                 digests.append(disclosure.digest)
@@ -184,13 +219,14 @@ class _Builder:
             out["_sd"] = sorted(digests)
         return out
 
-    def array(self, node: list[Any] | tuple[Any, ...], path: ClaimsPath) -> list[Any]:
+    def array(self, node: list[Any] | tuple[Any, ...], tries: tuple[_Patterns, ...]) -> list[Any]:
         out: list[Any] = []
         any_disclosable = False
+        wildcard = tuple(t.any_index for t in tries if t.any_index is not None)
         for index, value in enumerate(node):
-            child_path = (*path, index)
-            child = self.value(value, child_path)
-            if self._selectively_disclosable(child_path):
+            below = tuple(t.children[index] for t in tries if index in t.children) + wildcard
+            child = self.value(value, below)
+            if below and self._disclosable(below):
                 disclosure = make_disclosure(None, child, hash_alg=self.hash_alg, salt=self.salt)
                 self.disclosures.append(disclosure)
                 out.append({"...": disclosure.digest})

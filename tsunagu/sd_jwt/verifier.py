@@ -2,8 +2,9 @@
 
 ``verify_sd_jwt`` checks the issuer signature with a key the *caller* resolves (never one named
 by the token itself), recomputes every digest, rebuilds the disclosed claims and, when the
-verifier asks for it, checks the Key Binding JWT. ``reconstruct_claims`` is the digest
-processing alone; the holder uses it too, to see what it holds.
+verifier asks for it, checks the Key Binding JWT. It reads the compact serialization and the JWS
+JSON Serialization (§8), which it turns into the compact form before processing.
+``reconstruct_claims`` is the digest processing alone; the holder uses it too, to see what it holds.
 """
 
 from __future__ import annotations
@@ -23,17 +24,19 @@ from ..errors import (
     DuplicateDigest,
     InvalidJwk,
     InvalidSignature,
+    IssuerKeyNotFound,
+    IssuerSignatureInvalid,
     JwkError,
     KbHolderKeyMissing,
     KbJwtMissing,
     MalformedSdJwt,
     SdJwtTooLarge,
-    IssuerSignatureInvalid,
 )
 from ..jwk import PublicJwk, parse_public_jwk
 from ..kb_jwt import KbExpectation, KeyBinding, compute_sd_hash, verify_kb_jwt
 from .compact import DEFAULT_MAX_DISCLOSURES, DEFAULT_MAX_SD_JWT_BYTES, SdJwt, parse_sd_jwt
 from .disclosure import DEFAULT_HASH_ALG, Disclosure, hash_function, parse_disclosures
+from .json_serialization import SdJwtJson, parse_sd_jwt_json
 
 __all__ = [
     "IssuerKeyResolver",
@@ -90,7 +93,7 @@ class VerifiedSdJwt:
 
 
 def verify_sd_jwt(
-    presentation: str | SdJwt,
+    presentation: str | SdJwt | Mapping[str, Any],
     *,
     issuer_key: IssuerKeyResolver | PublicJwk,
     kb: KbExpectation | None,
@@ -103,8 +106,20 @@ def verify_sd_jwt(
     key binding is not required; a KB-JWT that is present is still checked for signature and
     ``sd_hash`` so that a broken one is never silently accepted.
 
+    ``presentation`` is the compact form, or the JWS JSON Serialization (RFC 9901 §8) as a mapping
+    or as text starting with ``{``. For the JSON form, each signature is checked with the key
+    ``issuer_key`` resolves from its header (protected and unprotected together, RFC 7515
+    §7.2.1: the §8.3 example puts ``kid`` in the unprotected header); a signature whose key the
+    resolver does not know (it raises ``IssuerKeyNotFound``) is skipped; with several
+    signatures, a fixed key is skipped for a signature whose ``kid`` or ``alg`` names another
+    key. The credential is valid when at least one signature verifies and none checked fails
+    (RFC 7515 §7.2 leaves this policy to the application). Every signature's protected header must pass the ``alg``,
+    ``typ`` and ``crit`` checks, resolved or not. ``sd_hash`` covers the compact form of the
+    first signature (§8.1); ``header`` is the protected header of the first verified signature.
+
     Raises:
         MalformedSdJwt, SdJwtTooLarge: the serialization or payload is malformed.
+        IssuerKeyNotFound: no signature of a JSON-serialized SD-JWT is by a key the resolver knows.
         UnsupportedAlgorithm, UnexpectedTyp, UnsupportedCriticalHeader, MalformedJws: header checks.
         IssuerSignatureInvalid: the issuer's signature does not verify with the resolved key.
         CredentialExpired, CredentialNotYetValid: ``exp`` / ``nbf`` (RFC 7519) outside the window.
@@ -112,17 +127,20 @@ def verify_sd_jwt(
         DuplicateDisclosure, ClaimNameCollision, DisclosureTypeMismatch, UnsupportedHashAlgorithm.
         KbJwtMissing, KbHolderKeyMissing and the other KbJwtError subclasses.
     """
-    sd_jwt = (
-        presentation
-        if isinstance(presentation, SdJwt)
-        else parse_sd_jwt(presentation, max_bytes=policy.max_bytes, max_disclosures=policy.max_disclosures)
+    sd_json: SdJwtJson | None = None
+    if isinstance(presentation, SdJwt):
+        sd_jwt = presentation
+    elif isinstance(presentation, Mapping) or (isinstance(presentation, str) and presentation.lstrip()[:1] == "{"):
+        sd_json = parse_sd_jwt_json(presentation, max_bytes=policy.max_bytes, max_disclosures=policy.max_disclosures)
+        # RFC 9901 §8.1: disclosures, KB-JWT and sd_hash are those of the first signature's compact form.
+        sd_jwt = sd_json.to_compact(0)
+    else:
+        sd_jwt = parse_sd_jwt(presentation, max_bytes=policy.max_bytes, max_disclosures=policy.max_disclosures)
+    jws = (
+        _verify_issuer_signature(sd_jwt.issuer_jwt, issuer_key, policy)
+        if sd_json is None
+        else _verify_json_signatures(sd_json, issuer_key, policy)
     )
-    jws = jose.parse_compact(sd_jwt.issuer_jwt, typ=policy.typ, max_bytes=policy.max_bytes)
-    key = issuer_key if isinstance(issuer_key, PublicJwk) else issuer_key(jws.header, jws.payload)
-    try:
-        jose.verify_signature(jws, key, algorithms=policy.algorithms)
-    except InvalidSignature:
-        raise IssuerSignatureInvalid("the issuer's signature does not verify: the credential was altered or forged") from None
     payload = jws.payload
     _check_validity_period(payload, now, policy.clock_skew)
 
@@ -159,6 +177,60 @@ def verify_sd_jwt(
         key_binding=key_binding,
         sd_jwt=sd_jwt,
     )
+
+
+def _verify_issuer_signature(
+    issuer_jwt: str,
+    issuer_key: IssuerKeyResolver | PublicJwk,
+    policy: VerifyPolicy,
+    unprotected: Mapping[str, Any] | None = None,
+) -> jose.CompactJws:
+    jws = jose.parse_compact(issuer_jwt, typ=policy.typ, max_bytes=policy.max_bytes)
+    if isinstance(issuer_key, PublicJwk):
+        key = issuer_key
+    else:
+        # RFC 7515 §7.2.1: the JOSE header of a JSON-serialized signature is the union of both.
+        key = issuer_key({**(unprotected or {}), **jws.header}, jws.payload)
+    try:
+        jose.verify_signature(jws, key, algorithms=policy.algorithms)
+    except InvalidSignature:
+        raise IssuerSignatureInvalid(
+            "the issuer's signature does not verify: the credential was altered or forged"
+        ) from None
+    return jws
+
+
+def _verify_json_signatures(
+    sd_json: SdJwtJson, issuer_key: IssuerKeyResolver | PublicJwk, policy: VerifyPolicy
+) -> jose.CompactJws:
+    """The first verified signature; the policy is in ``verify_sd_jwt``'s docstring."""
+    several = len(sd_json.signatures) > 1
+    resolver = _fixed_key_resolver(issuer_key) if several and isinstance(issuer_key, PublicJwk) else issuer_key
+    verified: jose.CompactJws | None = None
+    for index, signature in enumerate(sd_json.signatures):
+        try:
+            jws = _verify_issuer_signature(sd_json.to_compact(index).issuer_jwt, resolver, policy, signature.header)
+        except IssuerKeyNotFound:
+            if not several:
+                raise
+            continue
+        verified = verified or jws
+    if verified is None:
+        raise IssuerKeyNotFound(
+            f"none of the {len(sd_json.signatures)} signatures is by a key the verifier knows",
+            kids=[s.header.get("kid") for s in sd_json.signatures],
+        )
+    return verified
+
+
+def _fixed_key_resolver(key: PublicJwk) -> IssuerKeyResolver:
+    def resolve(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicJwk:
+        kid = header.get("kid")
+        if header.get("alg") != key.alg or (key.kid is not None and kid is not None and kid != key.kid):
+            raise IssuerKeyNotFound(f"the signature with kid {kid!r} is not by the given key", kid=kid)
+        return key
+
+    return resolve
 
 
 def hash_alg_of(payload: Mapping[str, Any]) -> str:

@@ -462,7 +462,19 @@ def _keys_generate(args: argparse.Namespace) -> int:
 # --- the command -------------------------------------------------------------------------------
 
 #: One function per command group; a service adds ``add_serve_commands`` and the like here.
+def add_demo_command(subcommands: Subcommands) -> None:
+    command = subcommands.add_parser("demo", help="tell the credential story end to end (the README's first command)")
+    command.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
 COMMAND_GROUPS: list[Callable[[Subcommands], None]] = [
+    add_demo_command,
     add_sd_jwt_commands,
     add_status_list_commands,
     add_keys_commands,

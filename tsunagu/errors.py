@@ -107,6 +107,10 @@ class ProtocolError(TsunaguError):
     error: ClassVar[str] = "invalid_request"
     status_code: ClassVar[int] = 400
 
+    def headers(self) -> dict[str, str]:
+        """Extra response headers the spec requires with this error (``WWW-Authenticate`` on a 401)."""
+        return {}
+
 
 class EncodingError(TsunaguError):
     """Text that is not strict base64url or strict JSON. Callers usually wrap it in a more specific error."""

@@ -1,0 +1,7 @@
+"""``python -m tsunagu.cli``: the same as the ``tsunagu`` console script."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -67,6 +67,7 @@ def build_service_app(
         finally:
             if owned_client:
                 await client.aclose()
+            app.state.engine.dispose()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.state.settings = settings

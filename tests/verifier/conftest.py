@@ -1,0 +1,203 @@
+"""A verifier service with a bank and a landlord, a trust registry, and fake issuers it fetches from.
+
+The fake issuers are small ASGI apps reached through ``httpx`` mounts: one employer (registered
+for employment certificates) serving its JWT VC Issuer Metadata and a status list, and a host that
+is "down" (every connection fails). A test plays the wallet with the core: it fetches and verifies
+the request object as a wallet must, builds a presentation and posts it to the ``response_uri``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+
+from tsunagu.claims_path import ClaimsPath
+from tsunagu.jwk import PrivateJwk, generate_key
+from tsunagu.kb_jwt import KeyBindingRequest
+from tsunagu.oid4vp import AuthorizationRequest, build_authorization_response_form, verify_request_object
+from tsunagu.sd_jwt.holder import decode_sd_jwt, present_sd_jwt
+from tsunagu.sd_jwt_vc import issue_sd_jwt_vc
+from tsunagu.status_list import INVALID, MEDIA_TYPE_STATUSLIST_JWT, StatusList, issue_status_list_token
+from tsunagu.trust import IssuerEntry, LocalizedText, build_trust_registry
+from tsunagu.x509 import create_root_ca
+from verifier import VerifierSettings, create_app
+from verifier.demo import DemoVerifier, build_demo_verifiers
+from verifier.templates import VCT_EMPLOYMENT, VCT_RESIDENCE_CARD, VCT_RESIDENT_TAX
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+VERIFIER = "https://verifier.test"
+EMPLOYER = "https://issuer.test/employer"
+TAX_OFFICE = "https://down.test/tax"
+STATUS_URI = "https://issuer.test/employer/status/1"
+ADMIN_KEY = "verifier-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+REVOKED_IDX = 7
+EMPLOYMENT_CLAIMS = {
+    "employee_name": "NGUYEN THI MAI",
+    "birthdate": "1994-03-12",
+    "nationality_region": "VN",
+    "employer_name": "さくら物流株式会社",
+    "employment_type": "regular",
+    "employment_start_date": "2021-04-01",
+    "job_title": "Logistics Planner",
+    "annual_income": 4_800_000,
+}
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class FakeIssuer:
+    key: PrivateJwk
+    app: FastAPI
+    hits: list[str] = field(default_factory=list)
+
+
+def fake_issuer(key: PrivateJwk) -> FakeIssuer:
+    app = FastAPI()
+    issuer = FakeIssuer(key, app)
+    status_list = StatusList.new(size=1024, bits=2)
+    status_list.set(REVOKED_IDX, INVALID)
+
+    @app.get("/.well-known/jwt-vc-issuer/employer")
+    def metadata() -> JSONResponse:
+        issuer.hits.append("metadata")
+        return JSONResponse({"issuer": EMPLOYER, "jwks": {"keys": [key.public.to_jwk()]}})
+
+    @app.get("/employer/status/1")
+    def status() -> Response:
+        issuer.hits.append("status")
+        token = issue_status_list_token(status_list, key=key, sub=STATUS_URI, iat=NOW - timedelta(hours=1),
+                                        exp=NOW + timedelta(days=1), ttl=3600)
+        return Response(token, media_type=MEDIA_TYPE_STATUSLIST_JWT)
+
+    return issuer
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    clock: Clock
+    issuer: FakeIssuer
+    bank: DemoVerifier
+    landlord: DemoVerifier
+    root: Any
+    holder_key: PrivateJwk = field(default_factory=lambda: generate_key("ES256"))
+
+    async def create(self, tenant: str = "landlord", **body: Any) -> dict[str, Any]:
+        body.setdefault("purpose", "rental_screening")
+        body.setdefault("retention_days", 90)
+        if "dcql_query" not in body:
+            body.setdefault("template", "rental_screening_employment_income")
+        response = await self.client.post(f"/admin/{tenant}/requests", json=body, headers=ADMIN)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        result["tenant"] = tenant
+        return result
+
+    async def fetch_request(self, created: dict[str, Any]) -> AuthorizationRequest:
+        """What a wallet does with the link: fetch the request object and verify it against the registry root."""
+        response = await self.client.get(urlsplit(created["request_uri"]).path)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/oauth-authz-req+jwt"
+        return verify_request_object(response.text, client_id=created["client_id"], trust_anchor=self.root,
+                                     now=self.clock(), response_uri_origins=[VERIFIER]).request
+
+    def credential(self, *, vct: str = VCT_EMPLOYMENT, exp: datetime | None = None, status_idx: int | None = 3,
+                   iss: str = EMPLOYER, key: PrivateJwk | None = None) -> str:
+        status = {"status_list": {"idx": status_idx, "uri": STATUS_URI}} if status_idx is not None else None
+        return issue_sd_jwt_vc(EMPLOYMENT_CLAIMS, vct=vct, key=key or self.issuer.key, issuer=iss,
+                               iat=NOW - timedelta(days=30), exp=exp or NOW + timedelta(days=335),
+                               holder_key=self.holder_key.public, status=status).compact
+
+    def present(self, credential: str, request: AuthorizationRequest, paths: Iterable[ClaimsPath], *,
+                nonce: str | None = None, aud: str | None = None) -> str:
+        binding = KeyBindingRequest(holder_key=self.holder_key, aud=aud if aud is not None else request.client_id,
+                                    nonce=nonce if nonce is not None else request.nonce, iat=self.clock())
+        return present_sd_jwt(decode_sd_jwt(credential), paths, key_binding=binding)
+
+    async def respond(self, request: AuthorizationRequest, vp_token: dict[str, list[str]], *,
+                      state: str | None = "<from request>") -> httpx.Response:
+        body = build_authorization_response_form(vp_token, state=request.state if state == "<from request>" else state)
+        return await self.client.post(urlsplit(request.response_uri).path, content=body,
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    async def result(self, created: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.get(f"/admin/{created['tenant']}/requests/{created['request_id']}", headers=ADMIN)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+INCOME_PATHS: list[ClaimsPath] = [("employer_name",), ("employment_type",), ("employment_start_date",), ("job_title",),
+                                  ("annual_income",)]
+
+
+def _down(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, database_url: str) -> AsyncIterator[World]:
+    root_key, registry_key = generate_key("ES256"), generate_key("ES256", kid="registry")
+    root = create_root_ca(root_key, common_name="Tsunagu Registry Root", now=NOW - timedelta(days=1),
+                          valid_for=timedelta(days=3650))
+    bank, landlord = build_demo_verifiers(ca_key=root_key, ca_certificate=root, public_url=VERIFIER, now=NOW)
+    registry = build_trust_registry(
+        iss="https://registry.tsunagu.example", root_certificate=root,
+        issuers=[IssuerEntry(EMPLOYER, LocalizedText("Sakura Logistics", "さくら物流"), (VCT_EMPLOYMENT,)),
+                 IssuerEntry(TAX_OFFICE, LocalizedText("Koto City", "江東区"), (VCT_RESIDENT_TAX,))],
+        verifiers=[bank.registry_entry, landlord.registry_entry], key=registry_key, iat=NOW - timedelta(hours=1),
+        exp=NOW + timedelta(days=30))
+    (tmp_path / "registry.jwt").write_text(registry)
+    (tmp_path / "registry.jwk").write_text(json.dumps(registry_key.public.to_jwk()))
+    settings = VerifierSettings(
+        public_url=VERIFIER, database_url=database_url,
+        master_key=base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="), admin_api_key=ADMIN_KEY,
+        trust_registry_path=tmp_path / "registry.jwt", trust_registry_jwk_path=tmp_path / "registry.jwk",
+    )
+    issuer = fake_issuer(generate_key("ES256", kid="employer-2026"))
+    outbound = httpx.AsyncClient(mounts={"https://issuer.test": httpx.ASGITransport(issuer.app),
+                                         "https://down.test": httpx.MockTransport(_down)})
+    clock = Clock()
+    app = create_app(settings, http=outbound, clock=clock)
+    try:
+        async with LifespanManager(app), outbound, httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                                                     base_url=VERIFIER) as client:
+            for demo in (bank, landlord):
+                spec = demo.tenant
+                response = await client.put(f"/admin/tenants/{spec.slug}", headers=ADMIN, json={
+                    "name": {"en": spec.name_en, "ja": spec.name_ja},
+                    "private_jwk": spec.key.to_jwk(include_private=True),
+                    "x5c": list(spec.x5c), "client_id_prefix": spec.prefix})
+                assert response.status_code == 200, response.text
+            yield World(client, clock, issuer, bank, landlord, root)
+    finally:
+        app.state.engine.dispose()  # close pooled connections before the test database is dropped
+
+
+def checks_by_id(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {check["id"]: check for check in result["result"]["checks"]}
+
+
+__all__ = ["World", "NOW", "ADMIN", "INCOME_PATHS", "VCT_EMPLOYMENT", "VCT_RESIDENCE_CARD", "VCT_RESIDENT_TAX",
+           "TAX_OFFICE", "REVOKED_IDX", "checks_by_id"]

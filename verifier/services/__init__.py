@@ -1,0 +1,1 @@
+"""Plain functions over (session, settings, typed input, *, now): what the routes call."""

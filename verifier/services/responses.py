@@ -1,0 +1,105 @@
+"""The ``response_uri`` (OpenID4VP 1.0 §8.2): take a wallet's answer once, verify it, store the decision.
+
+A response is accepted only for a pending, unexpired request of this tenant and only with that
+request's ``state`` (§13.3.2). The request is claimed with one conditional UPDATE, so of two
+responses racing for it, on one worker or several, exactly one is processed; the other is a
+replay and refused. A declined request (an Authorization Error Response) is recorded as such.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+from sqlmodel import Session
+
+from tsunagu.dcql import parse_dcql_query
+from tsunagu.encoding import b64url_encode
+from tsunagu.oid4vp import (
+    AuthorizationErrorResponse,
+    ResponseReplayed,
+    UnknownState,
+    parse_authorization_response,
+    response_endpoint_answer,
+)
+from tsunagu.sealing import seal
+from tsunagu.trust import TrustRegistry
+
+from ..errors import RequestExpired
+from ..settings import VerifierSettings
+from ..tables import VerifierRequest
+from .issuer_documents import IssuerDocuments
+from .requests import claims_aad
+from .verification import VerificationContext, policy_from, verify_vp_token
+
+__all__ = ["receive_response"]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+async def receive_response(
+    session: Session, settings: VerifierSettings, http: httpx.AsyncClient, registry: TrustRegistry | None,
+    tenant: str, request_id: str, body: bytes, *, now: datetime,
+) -> dict[str, Any]:
+    """Process one ``direct_post`` body; the JSON object to answer with 200.
+
+    Raises:
+        InvalidAuthorizationResponse: the body is not an Authorization (Error) Response.
+        UnknownState: no such request here, or a ``state`` that is not the request's.
+        RequestExpired: the request's lifetime is over.
+        ResponseReplayed: the request already has a response.
+    """
+    response = parse_authorization_response(body)
+    row = session.get(VerifierRequest, request_id)
+    if row is None or row.tenant != tenant:
+        raise UnknownState("this response_uri belongs to no request of this verifier")
+    if response.state != row.state:
+        raise UnknownState("the response's state does not belong to this request")
+    if row.status not in ("pending",):
+        raise ResponseReplayed("this request has already been answered; a response is accepted once")
+    if now >= _aware(row.expires_at):
+        raise RequestExpired("this request expired before the response arrived")
+    claimed = session.execute(
+        update(VerifierRequest)
+        .where(VerifierRequest.id == row.id, VerifierRequest.status == "pending")  # type: ignore[arg-type]
+        .values(status="verifying", responded_at=now)
+    )
+    session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ResponseReplayed("this request has already been answered; a response is accepted once")
+    session.refresh(row)
+    try:
+        if isinstance(response, AuthorizationErrorResponse):
+            row.status, row.error, row.error_description = "declined", response.error, response.error_description
+        else:
+            context = VerificationContext(
+                query=parse_dcql_query(json.loads(row.dcql_query)), client_id=row.client_id, nonce=row.nonce,
+                registry=registry, policy=policy_from(settings.clock_skew_seconds, settings.kb_max_age_seconds),
+            )
+            result = await verify_vp_token(response.vp_token, context, IssuerDocuments(http, settings), now=now)
+            row.status = "completed"
+            row.decision = json.dumps(result.decision.to_json(), ensure_ascii=False)
+            if result.claims:
+                received = json.dumps(result.claims, ensure_ascii=False).encode()
+                row.sealed_claims = seal(settings.master_key_bytes, received, aad=claims_aad(row.id))
+                row.retain_until = now + timedelta(days=row.retention_days)
+    except BaseException:
+        # A bug or a cancelled request must not leave the request stuck in "verifying".
+        session.rollback()
+        session.execute(update(VerifierRequest).where(VerifierRequest.id == row.id)  # type: ignore[arg-type]
+                        .values(status="pending", responded_at=None))
+        session.commit()
+        raise
+    redirect = None
+    if row.redirect_uri is not None:
+        row.response_code = b64url_encode(secrets.token_bytes(16))
+        redirect = f"{row.redirect_uri}#response_code={row.response_code}"
+    session.add(row)
+    session.commit()
+    return response_endpoint_answer(redirect)

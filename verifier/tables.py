@@ -1,0 +1,70 @@
+"""The verifier's tables (names prefixed ``verifier_``: the three services share ``SQLModel.metadata``).
+
+Times are stored with their time zone (UTC) where the database keeps one (PostgreSQL); SQLite gives
+them back naive, and readers treat a naive time as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+__all__ = ["VerifierTenant", "VerifierRequest", "TABLES"]
+
+
+class VerifierTenant(SQLModel, table=True):
+    """One verifier hosted here: its ``client_id``, names, and its request-signing key, sealed."""
+
+    __tablename__ = "verifier_tenant"
+
+    slug: str = Field(primary_key=True, max_length=40)
+    client_id: str = Field(unique=True, index=True)
+    name_en: str
+    name_ja: str
+    #: ``tsunagu.sealing.seal`` of the private JWK, aad ``verifier_tenant:{slug}``.
+    sealed_key: str
+    #: JSON array: the certificate chain, leaf first (the ``x5c`` header of every request object).
+    x5c: str
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class VerifierRequest(SQLModel, table=True):
+    """A presentation request and, once answered, its response, decision and received claims."""
+
+    __tablename__ = "verifier_request"
+
+    id: str = Field(primary_key=True, max_length=64)
+    tenant: str = Field(foreign_key="verifier_tenant.slug", index=True)
+    client_id: str
+    state: str = Field(unique=True, index=True)
+    nonce: str
+    purpose: str
+    purpose_text_en: str
+    purpose_text_ja: str
+    retention_days: int
+    #: The DCQL query as JSON text, exactly as signed into the request object.
+    dcql_query: str
+    redirect_uri: str | None = None
+    request_uri_method: str | None = None
+    #: pending → verifying → completed | declined; pending → expired (seen on use).
+    status: str = Field(default="pending", index=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    fetched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    responded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    #: ``tsunagu.explain.Decision.to_json()`` as JSON text.
+    decision: str | None = None
+    #: Sealed JSON ``{query id: [claims, ...]}`` of the presentations that verified; aad ``verifier_request:{id}``.
+    sealed_claims: str | None = None
+    #: The wallet's Authorization Error Response, when it declined.
+    error: str | None = None
+    error_description: str | None = None
+    #: §8.2: the fresh value put into the ``redirect_uri`` answered to the wallet.
+    response_code: str | None = None
+    #: When the received claims must be deleted (responded_at + retention_days).
+    retain_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+TABLES: list[type[SQLModel]] = [VerifierTenant, VerifierRequest]

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ProtocolError, TsunaguError
+from ..oid4vci import safe_description
 from ..settings import BaseServiceSettings
 from .clock import Clock, utc_now
 from .database import create_db_engine, create_tables
@@ -81,8 +82,10 @@ def build_service_app(
 
 
 def error_response(status: int, error: str, description: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    # RFC 6749 §5.2 allows only printable ASCII without '"' and '\\' in error_description, and a
+    # reason may quote attacker-controlled input: clean it here, once, for every service.
     return JSONResponse(
-        {"error": error, "error_description": description},
+        {"error": error, "error_description": safe_description(description)},
         status_code=status,
         headers={**_NO_STORE, **(headers or {})},
     )

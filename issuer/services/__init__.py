@@ -1,0 +1,1 @@
+"""The issuer's service functions: plain functions over ``(session, settings, typed input, *, now)``."""

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any, Final, Literal
 
 from .errors import TsunaguError
+from .oid4vci.errors import safe_description
 from .oid4vci.metadata import FORMAT_DC_SD_JWT, ClaimDescription, ClaimDisplay, CredentialConfiguration, Display
 
 __all__ = [
@@ -174,7 +175,8 @@ class CredentialType:
             raise ClaimTypeMismatch("the claims must be a JSON object")
         unknown = sorted(name for name in claims if name not in self.claim_names)
         if unknown:
-            shown = ", ".join(n if len(n) <= 40 else n[:40] + "..." for n in unknown[:5])
+            # The names are the caller's input: shown only as an error_description may carry them.
+            shown = ", ".join(safe_description(n, limit=40) for n in unknown[:5])
             raise UnknownClaim(f"{self.configuration_id} has no claim(s) {shown}", claims=unknown[:5])
         out: dict[str, Any] = {}
         for definition in self.claims:

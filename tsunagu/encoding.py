@@ -10,13 +10,16 @@ from __future__ import annotations
 import binascii
 import json
 import json.encoder as json_encoder
+from collections.abc import Callable
 from typing import Any
 
 from .errors import EncodingError
 
 __all__ = ["b64url_encode", "b64url_decode", "json_dumps", "json_loads"]
 
-_TO_STD = bytes.maketrans(b"-_", b"+/")
+# '-' <-> '+' and '_' <-> '/' both ways, '=' -> '!': after it, strict a2b accepts exactly base64url.
+_SWAP = bytes.maketrans(b"-_+/=", b"+/-_!")
+_PADDING: tuple[bytes | None, ...] = (b"", None, b"==", b"=")
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
 _B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -27,13 +30,18 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str | bytes) -> bytes:
     raw = text.encode("ascii", "strict") if isinstance(text, str) else text
-    if raw.translate(None, _B64URL_ALPHABET):  # anything left after deleting the alphabet is foreign
-        raise EncodingError("not base64url: only A-Z, a-z, 0-9, '-' and '_' are allowed, without padding")
-    if len(raw) % 4 == 1:
-        raise EncodingError("not base64url: impossible length")
+    padding = _PADDING[len(raw) & 3]
     try:
-        return binascii.a2b_base64(raw.translate(_TO_STD) + b"=" * (-len(raw) % 4), strict_mode=True)
+        if padding is None:
+            raise binascii.Error("impossible length")
+        # One pass: _SWAP turns the url-safe alphabet into the standard one and everything a
+        # strict base64url reader must refuse ('+', '/', '=') into bytes strict a2b refuses.
+        return binascii.a2b_base64(raw.translate(_SWAP) + padding, strict_mode=True)
     except binascii.Error as exc:
+        if raw.translate(None, _B64URL_ALPHABET):  # the old, explicit diagnosis, on failure only
+            raise EncodingError(
+                "not base64url: only A-Z, a-z, 0-9, '-' and '_' are allowed, without padding"
+            ) from None
         raise EncodingError(f"not base64url: {exc}") from None
 
 
@@ -54,6 +62,8 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _JSON_WHITESPACE = " \t\n\r"
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+# The scanner raw_decode wraps; calling it directly saves a Python frame per token part.
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def json_loads(data: str | bytes) -> Any:
@@ -63,7 +73,9 @@ def json_loads(data: str | bytes) -> Any:
         # raw_decode skips decode()'s whitespace regex passes; whitespace around the value is
         # allowed here explicitly, so the accepted language is exactly decode()'s.
         text = text.lstrip(_JSON_WHITESPACE)
-        value, end = _DECODER.raw_decode(text)
+        value, end = _SCAN_ONCE(text, 0)
+    except StopIteration as exc:  # what raw_decode turns into this JSONDecodeError
+        raise EncodingError(f"not JSON: {json.JSONDecodeError('Expecting value', text, exc.value)}") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise EncodingError(f"not JSON: {exc}") from None
     if end != len(text) and text[end:].strip(_JSON_WHITESPACE):

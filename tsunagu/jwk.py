@@ -152,7 +152,7 @@ def parse_public_jwk(jwk: object) -> PublicJwk:
         except ValueError:
             raise InvalidJwk("the EC point is not on the curve") from None
         members = {"kty": "EC", "crv": crv, "x": obj["x"], "y": obj["y"]}
-        return PublicJwk(key=key, alg=alg, kid=kid, _members=members)
+        return PublicJwk(key, alg, kid, members)
     if kty == "OKP":
         crv = obj.get("crv")
         if crv != "Ed25519":
@@ -214,7 +214,7 @@ def select_key(keys: Iterable[PublicJwk], *, kid: str | None, alg: str | None) -
 
 
 def _as_jwk_object(jwk: object) -> Mapping[str, Any]:
-    if not isinstance(jwk, Mapping):
+    if type(jwk) is not dict and not isinstance(jwk, Mapping):  # exact type first: parsed JSON is a dict
         raise InvalidJwk("a JWK is a JSON object")
     return jwk
 

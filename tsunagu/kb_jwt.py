@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 from . import jose
+from .encoding import b64url_encode, json_dumps
 from .errors import (
     InvalidSignature,
     JoseError,
@@ -39,6 +40,12 @@ __all__ = [
 ]
 
 TYP_KB_JWT: Final = "kb+jwt"
+
+#: ``base64url(header) + "."`` of the KB-JWT for each algorithm, as jose.signing_input encodes it.
+_KB_HEADERS: Final[dict[str, str]] = {
+    alg: b64url_encode(json_dumps({"typ": TYP_KB_JWT, "alg": alg}).encode("utf-8")) + "."
+    for alg in jose.ALLOWED_ALGORITHMS
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +98,12 @@ def create_kb_jwt(sd_jwt_without_kb: str, request: KeyBindingRequest, *, hash_al
         sd_jwt_without_kb, aud=request.aud, nonce=request.nonce, iat=request.iat, hash_alg=hash_alg
     )
     # RFC 9901 §4.3: the header carries typ and alg only; the key is known from cnf, never sent here.
-    header = {"typ": TYP_KB_JWT, "alg": request.holder_key.alg}
-    data = jose.signing_input(header, claims)
+    # It is the same for every KB-JWT of an algorithm, so its encoding is computed once.
+    encoded_header = _KB_HEADERS.get(request.holder_key.alg)
+    if encoded_header is None:
+        data = jose.signing_input({"typ": TYP_KB_JWT, "alg": request.holder_key.alg}, claims)
+    else:
+        data = (encoded_header + b64url_encode(json_dumps(claims).encode("utf-8"))).encode("ascii")
     return jose.assemble(data, jose.sign(data, request.holder_key))
 
 
@@ -133,11 +144,15 @@ def verify_kb_jwt(
 
     payload = jws.payload
     iat = payload.get("iat")
-    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
+    if type(iat) is not int and (not isinstance(iat, (int, float)) or isinstance(iat, bool)):
         raise KbJwtMalformed("the key binding JWT has no numeric 'iat'")
-    for name in ("aud", "nonce", "sd_hash"):
-        if not isinstance(payload.get(name), str):
-            raise KbJwtMalformed(f"the key binding JWT has no string {name!r}")
+    aud, nonce, signed_sd_hash = payload.get("aud"), payload.get("nonce"), payload.get("sd_hash")
+    if not isinstance(aud, str):
+        raise KbJwtMalformed("the key binding JWT has no string 'aud'")
+    if not isinstance(nonce, str):
+        raise KbJwtMalformed("the key binding JWT has no string 'nonce'")
+    if not isinstance(signed_sd_hash, str):
+        raise KbJwtMalformed("the key binding JWT has no string 'sd_hash'")
     try:
         issued = datetime.fromtimestamp(iat, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
@@ -153,21 +168,12 @@ def verify_kb_jwt(
             iat=issued.isoformat(),
         )
     if expect is not None:
-        if payload["nonce"] != expect.nonce:
+        if nonce != expect.nonce:
             raise KbNonceMismatch("the presentation was made for a different request (nonce mismatch)")
-        if payload["aud"] != expect.aud:
-            raise KbAudienceMismatch(
-                f"the presentation was made for {payload['aud']!r}, not for {expect.aud!r}", aud=payload["aud"]
-            )
-    if payload["sd_hash"] != sd_hash:
+        if aud != expect.aud:
+            raise KbAudienceMismatch(f"the presentation was made for {aud!r}, not for {expect.aud!r}", aud=aud)
+    if signed_sd_hash != sd_hash:
         raise KbSdHashMismatch(
             "the key binding JWT does not cover these disclosures: they were changed after the holder signed"
         )
-    return KeyBinding(
-        iat=issued,
-        aud=payload["aud"],
-        nonce=payload["nonce"],
-        sd_hash=payload["sd_hash"],
-        header=jws.header,
-        payload=payload,
-    )
+    return KeyBinding(issued, aud, nonce, signed_sd_hash, jws.header, payload)

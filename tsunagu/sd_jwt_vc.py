@@ -58,6 +58,7 @@ NEVER_DISCLOSABLE: Final = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#in
 JWT_VC_ISSUER_WELL_KNOWN: Final = "/.well-known/jwt-vc-issuer"
 
 _VC_POLICY: Final = VerifyPolicy(typ=(TYP_DC_SD_JWT,))
+_NEVER_DISCLOSABLE_AT_ISSUANCE: Final = NEVER_DISCLOSABLE | {"iat"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ def issue_sd_jwt_vc(
         )
     paths = list(all_claim_paths(claims) if selectively_disclosable is None else selectively_disclosable)
     for path in paths:
-        if len(path) == 1 and path[0] in NEVER_DISCLOSABLE | {"iat"}:
+        if len(path) == 1 and path[0] in _NEVER_DISCLOSABLE_AT_ISSUANCE:
             raise ClaimNotDisclosable(f"the claim {path[0]!r} must not be selectively disclosable")
     payload: dict[str, Any] = {"vct": vct}
     if issuer is not None:
@@ -184,26 +185,27 @@ def verify_sd_jwt_vc(
         raise IssuerMismatch("'iss' must be a string")
     status = verified.payload.get("status")
     return VerifiedCredential(
-        vct=vct,
-        iss=iss,
-        claims=verified.claims,
-        holder_key=verified.holder_key,
-        status=status if isinstance(status, Mapping) else None,
-        key_binding=verified.key_binding,
-        sd_jwt=verified,
+        vct,
+        iss,
+        verified.claims,
+        verified.holder_key,
+        status if status is not None and isinstance(status, Mapping) else None,
+        verified.key_binding,
+        verified,
     )
 
 
 def _check_never_disclosable(verified: VerifiedSdJwt) -> None:
     top_level = verified.payload.get("_sd", ())
     for disclosure in verified.disclosures:
-        if disclosure.digest in top_level and disclosure.name in NEVER_DISCLOSABLE:
+        if disclosure.name in NEVER_DISCLOSABLE and disclosure.digest in top_level:  # the set test first: O(1)
             raise ClaimMustNotBeDisclosable(
                 f"the claim {disclosure.name!r} must be in the clear, not selectively disclosed",
                 name=disclosure.name,
             )
     for name in NEVER_DISCLOSABLE.intersection(verified.payload):
-        if _has_digests(verified.payload[name]):
+        value = verified.payload[name]
+        if type(value) in (dict, list) and _has_digests(value):  # strings and numbers hold no digests
             raise ClaimMustNotBeDisclosable(
                 f"the claim {name!r} must be entirely in the clear, but part of it is selectively disclosable",
                 name=name,

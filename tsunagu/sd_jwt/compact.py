@@ -45,15 +45,15 @@ def parse_sd_jwt(
         raise MalformedSdJwt("an SD-JWT must be a string")
     if len(text) > max_bytes:
         raise SdJwtTooLarge(f"the SD-JWT is {len(text)} bytes, more than the {max_bytes} allowed")
-    text = text.strip()
-    if "~" not in text:
+    parts = text.strip().split("~")
+    if len(parts) == 1:
         raise MalformedSdJwt("an SD-JWT has at least one '~' after the issuer-signed JWT")
-    parts = text.split("~")
-    issuer_jwt, *disclosures, last = parts
+    issuer_jwt, last = parts[0], parts[-1]
+    disclosures = tuple(parts[1:-1])
     if not issuer_jwt:
         raise MalformedSdJwt("the issuer-signed JWT is missing before the first '~'")
     if len(disclosures) > max_disclosures:
         raise SdJwtTooLarge(f"the SD-JWT has {len(disclosures)} disclosures, more than the {max_disclosures} allowed")
-    if any(not d for d in disclosures):
+    if "" in disclosures:
         raise MalformedSdJwt("an SD-JWT must not contain an empty disclosure ('~~')")
-    return SdJwt(issuer_jwt=issuer_jwt, disclosures=tuple(disclosures), kb_jwt=last or None)
+    return SdJwt(issuer_jwt, disclosures, last or None)

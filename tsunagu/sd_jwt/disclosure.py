@@ -8,13 +8,16 @@ the hash is taken over the encoded string exactly as transmitted, so re-encoding
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import json.encoder as json_encoder
+import os
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from ..encoding import b64url_decode, json_dumps, json_loads
 from ..errors import (
     DuplicateDisclosure,
     EncodingError,
@@ -55,6 +58,12 @@ RESERVED_CLAIM_NAMES: Final = frozenset({"_sd", "..."})
 
 SaltSource = Callable[[], bytes]
 
+# base64url encoding inlined on the hot paths (b64url_encode, minus the str round trips).
+_FROM_STD = bytes.maketrans(b"+/", b"-_")
+_b2a = binascii.b2a_base64
+#: The string encoder json_dumps's C encoder uses (ensure_ascii off).
+_encode_str: Callable[[str], str] = json_encoder.encode_basestring
+
 
 def default_salt() -> bytes:
     """128 bits from the OS CSPRNG, the minimum RFC 9901 §9.3 recommends."""
@@ -88,7 +97,7 @@ def hash_function(hash_alg: str) -> Callable[[bytes], Any]:
 
 def digest_of(encoded: str, hash_alg: str = DEFAULT_HASH_ALG) -> str:
     """The digest of an encoded disclosure (or of any ASCII string, as for ``sd_hash``)."""
-    return b64url_encode(hash_function(hash_alg)(encoded.encode("ascii")).digest())
+    return _b64url(hash_function(hash_alg)(encoded.encode("ascii")).digest()).decode("ascii")
 
 
 def make_disclosure(
@@ -101,10 +110,49 @@ def make_disclosure(
     """
     if name is not None and name in RESERVED_CLAIM_NAMES:
         raise ReservedClaimName(f"the claim name {name!r} is reserved by SD-JWT", name=name)
-    salt_text = b64url_encode(salt())
-    array = [salt_text, value] if name is None else [salt_text, name, value]
-    encoded = b64url_encode(json_dumps(array).encode("utf-8"))
-    return Disclosure(encoded=encoded, digest=digest_of(encoded, hash_alg), salt=salt_text, name=name, value=value)
+    salt_bytes = salt()
+    return _new_disclosure(name, value, salt_bytes, hash_function(hash_alg))
+
+
+def _new_disclosure(name: str | None, value: Any, salt: bytes, hasher: Callable[[bytes], Any]) -> Disclosure:
+    """``make_disclosure`` after its checks: the issuer's hot path, with salt and hash resolved."""
+    salt_text = _b2a(salt, newline=False).translate(_FROM_STD).rstrip(b"=").decode("ascii")
+    # Most claims are a string or an integer: write the array directly, exactly as json_dumps
+    # would (its C encoder uses encode_basestring for str and int.__repr__ for int; the salt is
+    # base64url, which needs no escaping). Anything else goes through json_dumps.
+    kind = type(value)
+    value_json = _encode_str(value) if kind is str else int.__repr__(value) if kind is int else None
+    if value_json is None:
+        text = json_dumps([salt_text, value] if name is None else [salt_text, name, value])
+    elif name is None:
+        text = f'["{salt_text}",{value_json}]'
+    else:
+        text = f'["{salt_text}",{_encode_str(name)},{value_json}]'
+    encoded = _b2a(text.encode("utf-8"), newline=False).translate(_FROM_STD).rstrip(b"=")
+    # The digest is over the ASCII of the encoded disclosure: ``encoded`` is exactly those bytes.
+    digest = _b2a(hasher(encoded).digest(), newline=False).translate(_FROM_STD).rstrip(b"=").decode("ascii")
+    return Disclosure(encoded.decode("ascii"), digest, salt_text, name, value)
+
+
+def _pooled_salts(salt: SaltSource) -> SaltSource:
+    """``salt`` itself, or for ``default_salt`` the same 16-byte CSPRNG salts cut from one OS read.
+
+    One ``os.urandom`` call per 16 salts instead of one per disclosure; each salt is a distinct
+    slice, so none is ever reused. Made per issuance and never shared (a pool shared across a
+    ``fork`` would hand both processes the same salts).
+    """
+    if salt is not default_salt:
+        return salt
+    buffer, offset = b"", 0
+
+    def next_salt() -> bytes:
+        nonlocal buffer, offset
+        if offset == len(buffer):
+            buffer, offset = os.urandom(16 * 16), 0
+        offset += 16
+        return buffer[offset - 16 : offset]
+
+    return next_salt
 
 
 def parse_disclosure(encoded: str, *, hash_alg: str = DEFAULT_HASH_ALG, digest: str | None = None) -> Disclosure:
@@ -114,34 +162,10 @@ def parse_disclosure(encoded: str, *, hash_alg: str = DEFAULT_HASH_ALG, digest: 
         MalformedDisclosure: not base64url JSON, not an array of 2 or 3 elements, salt or name not strings.
         ReservedClaimName: the claim name is ``_sd`` or ``...``.
     """
-    try:
-        array = json_loads(b64url_decode(encoded))
-    except (EncodingError, UnicodeEncodeError):
-        raise MalformedDisclosure("a disclosure is not base64url-encoded JSON", disclosure=encoded[:80]) from None
-    if not isinstance(array, list) or len(array) not in (2, 3):
-        raise MalformedDisclosure(
-            "a disclosure must be a JSON array of 2 (array element) or 3 (object property) elements",
-            disclosure=encoded[:80],
-        )
-    salt = array[0]
-    if not isinstance(salt, str):
-        raise MalformedDisclosure("the salt of a disclosure must be a string", disclosure=encoded[:80])
-    if len(array) == 3:
-        name = array[1]
-        if not isinstance(name, str):
-            raise MalformedDisclosure("the claim name of a disclosure must be a string", disclosure=encoded[:80])
-        if name in RESERVED_CLAIM_NAMES:
-            raise ReservedClaimName(f"a disclosure uses the reserved claim name {name!r}", name=name)
-        value = array[2]
-    else:
-        name, value = None, array[1]
-    return Disclosure(
-        encoded=encoded,
-        digest=digest if digest is not None else digest_of(encoded, hash_alg),
-        salt=salt,
-        name=name,
-        value=value,
-    )
+    raw, salt, name, value = _decode(encoded)
+    if digest is None:
+        digest = _b64url(hash_function(hash_alg)(raw).digest()).decode("ascii")
+    return Disclosure(encoded, digest, salt, name, value)
 
 
 def parse_disclosures(encoded: Iterable[str], *, hash_alg: str = DEFAULT_HASH_ALG) -> dict[str, Disclosure]:
@@ -152,9 +176,63 @@ def parse_disclosures(encoded: Iterable[str], *, hash_alg: str = DEFAULT_HASH_AL
         MalformedDisclosure, ReservedClaimName: as ``parse_disclosure``.
     """
     disclosures: dict[str, Disclosure] = {}
+    hasher: Callable[[bytes], Any] | None = None  # resolved at first use, as parse_disclosure does
     for text in encoded:
-        disclosure = parse_disclosure(text, hash_alg=hash_alg)
-        if disclosure.digest in disclosures:
-            raise DuplicateDisclosure("the same disclosure is included twice", name=disclosure.name)
-        disclosures[disclosure.digest] = disclosure
+        raw, salt, name, value = _decode(text)
+        if hasher is None:
+            hasher = hash_function(hash_alg)
+        digest = _b2a(hasher(raw).digest(), newline=False).translate(_FROM_STD).rstrip(b"=").decode("ascii")
+        if digest in disclosures:
+            raise DuplicateDisclosure("the same disclosure is included twice", name=name)
+        disclosures[digest] = Disclosure(text, digest, salt, name, value)
     return disclosures
+
+
+#: What choosing disclosures needs of one: (name, value, encoded).
+_Entry = tuple[str | None, Any, str]
+
+
+def _parse_entries(encoded: Iterable[str], hash_alg: str) -> dict[str, _Entry]:
+    """``parse_disclosures`` as digest -> (name, value, encoded), same checks and errors, without
+    building a ``Disclosure`` per item: presenting from a string needs only these three."""
+    entries: dict[str, _Entry] = {}
+    hasher: Callable[[bytes], Any] | None = None
+    for text in encoded:
+        raw, _, name, value = _decode(text)
+        if hasher is None:
+            hasher = hash_function(hash_alg)
+        digest = _b2a(hasher(raw).digest(), newline=False).translate(_FROM_STD).rstrip(b"=").decode("ascii")
+        if digest in entries:
+            raise DuplicateDisclosure("the same disclosure is included twice", name=name)
+        entries[digest] = (name, value, text)
+    return entries
+
+
+def _b64url(data: bytes) -> bytes:
+    """``b64url_encode`` as ASCII bytes: what gets hashed, without a str round trip."""
+    return binascii.b2a_base64(data, newline=False).translate(_FROM_STD).rstrip(b"=")
+
+
+def _decode(encoded: str) -> tuple[bytes, str, str | None, Any]:
+    """The ASCII bytes, salt, name (None for an array element) and value of a disclosure."""
+    try:
+        raw = encoded.encode("ascii")
+        array = json_loads(b64url_decode(raw))
+    except (EncodingError, UnicodeEncodeError):
+        raise MalformedDisclosure("a disclosure is not base64url-encoded JSON", disclosure=encoded[:80]) from None
+    if type(array) is not list or len(array) not in (2, 3):
+        raise MalformedDisclosure(
+            "a disclosure must be a JSON array of 2 (array element) or 3 (object property) elements",
+            disclosure=encoded[:80],
+        )
+    salt = array[0]
+    if type(salt) is not str:
+        raise MalformedDisclosure("the salt of a disclosure must be a string", disclosure=encoded[:80])
+    if len(array) == 2:
+        return raw, salt, None, array[1]
+    name = array[1]
+    if type(name) is not str:
+        raise MalformedDisclosure("the claim name of a disclosure must be a string", disclosure=encoded[:80])
+    if name in RESERVED_CLAIM_NAMES:
+        raise ReservedClaimName(f"a disclosure uses the reserved claim name {name!r}", name=name)
+    return raw, salt, name, array[2]

@@ -16,7 +16,7 @@ from ..claims_path import ClaimsPath, format_claims_path
 from ..errors import ClaimNotFound, JoseError, MalformedSdJwt
 from ..kb_jwt import KeyBindingRequest, create_kb_jwt
 from .compact import SdJwt, parse_sd_jwt
-from .disclosure import Disclosure, parse_disclosures
+from .disclosure import Disclosure, _Entry, _parse_entries, parse_disclosures
 from .verifier import hash_alg_of, reconstruct_claims
 
 __all__ = ["DecodedSdJwt", "decode_sd_jwt", "select_disclosures", "present_sd_jwt"]
@@ -74,7 +74,8 @@ def select_disclosures(decoded: DecodedSdJwt, paths: Iterable[ClaimsPath]) -> tu
     Raises:
         ClaimNotFound: a path names no claim in this credential.
     """
-    return _select(decoded.payload, decoded.disclosures, paths)
+    needed = _needed(decoded.payload, _entries_of(decoded.disclosures), paths)
+    return tuple(d for d in decoded.disclosures if d.digest in needed)
 
 
 def present_sd_jwt(
@@ -90,55 +91,73 @@ def present_sd_jwt(
         MalformedSdJwt, MalformedDisclosure, DuplicateDisclosure: ``held`` is not an SD-JWT.
     """
     if isinstance(held, DecodedSdJwt):
-        sd_jwt, payload, disclosures, hash_alg = held.sd_jwt, held.payload, held.disclosures, held.hash_alg
+        sd_jwt, payload, hash_alg = held.sd_jwt, held.payload, held.hash_alg
+        entries = _entries_of(held.disclosures)
     else:
-        sd_jwt, jws, by_digest, hash_alg = _parse_held(held)
-        payload, disclosures = jws.payload, tuple(by_digest.values())
-    chosen = _select(payload, disclosures, paths)
-    presented = SdJwt(issuer_jwt=sd_jwt.issuer_jwt, disclosures=tuple(d.encoded for d in chosen))
+        sd_jwt = held if isinstance(held, SdJwt) else parse_sd_jwt(held)
+        jws = _parse_issuer_jwt(sd_jwt)
+        payload, hash_alg = jws.payload, hash_alg_of(jws.payload)
+        # Every disclosure is decoded and checked (a malformed credential is refused as a whole),
+        # but as plain tuples: Disclosure objects would be built only to be dropped.
+        entries = _parse_entries(sd_jwt.disclosures, hash_alg)
+    needed = _needed(payload, entries, paths)
+    # SdJwt(...).without_kb, built once: <JWT>~<chosen D1>~...~<chosen Dk>~
+    without_kb = "~".join((sd_jwt.issuer_jwt, *(e[2] for digest, e in entries.items() if digest in needed), ""))
     if key_binding is None:
-        return presented.serialize()
-    return presented.without_kb + create_kb_jwt(presented.without_kb, key_binding, hash_alg=hash_alg)
+        return without_kb
+    return without_kb + create_kb_jwt(without_kb, key_binding, hash_alg=hash_alg)
 
 
 def _parse_held(text: str | SdJwt) -> tuple[SdJwt, jose.CompactJws, dict[str, Disclosure], str]:
     sd_jwt = text if isinstance(text, SdJwt) else parse_sd_jwt(text)
-    try:
-        jws = jose.parse_compact(sd_jwt.issuer_jwt, typ=None)
-    except JoseError as exc:
-        raise MalformedSdJwt(f"the issuer-signed JWT is not well-formed: {exc.reason}") from None
+    jws = _parse_issuer_jwt(sd_jwt)
     hash_alg = hash_alg_of(jws.payload)
     return sd_jwt, jws, parse_disclosures(sd_jwt.disclosures, hash_alg=hash_alg), hash_alg
 
 
-def _select(
-    payload: Mapping[str, Any], disclosures: tuple[Disclosure, ...], paths: Iterable[ClaimsPath]
-) -> tuple[Disclosure, ...]:
-    by_digest = {d.digest: d for d in disclosures}
+def _parse_issuer_jwt(sd_jwt: SdJwt) -> jose.CompactJws:
+    try:
+        return jose.parse_compact(sd_jwt.issuer_jwt, typ=None)
+    except JoseError as exc:
+        raise MalformedSdJwt(f"the issuer-signed JWT is not well-formed: {exc.reason}") from None
+
+
+def _entries_of(disclosures: Iterable[Disclosure]) -> dict[str, _Entry]:
+    return {d.digest: (d.name, d.value, d.encoded) for d in disclosures}
+
+
+def _needed(payload: Mapping[str, Any], by_digest: Mapping[str, _Entry], paths: Iterable[ClaimsPath]) -> set[str]:
+    """The digests of the disclosures that reveal ``paths``."""
     needed: set[str] = set()
     for path in paths:
         if not path:
             raise ClaimNotFound("an empty claims path names no claim")
-        if not _collect(payload, tuple(path), by_digest, needed):
-            raise ClaimNotFound(f"the credential has no claim {format_claims_path(tuple(path))}", path=list(path))
-    return tuple(d for d in disclosures if d.digest in needed)
+        path = tuple(path)
+        if not _collect(payload, path, by_digest, needed):
+            raise ClaimNotFound(f"the credential has no claim {format_claims_path(path)}", path=list(path))
+    return needed
 
 
-def _collect(node: Any, path: ClaimsPath, by_digest: Mapping[str, Disclosure], needed: set[str]) -> bool:
+def _is_object(node: Any) -> bool:
+    # Parsed JSON holds plain dicts: the exact type test spares the ABC check on the hot path.
+    return type(node) is dict or isinstance(node, Mapping)
+
+
+def _collect(node: Any, path: ClaimsPath, by_digest: Mapping[str, _Entry], needed: set[str]) -> bool:
     """Add to ``needed`` what reveals ``path`` below ``node``; False if the path is not there."""
     if not path:
         _collect_all(node, by_digest, needed)
         return True
     head, rest = path[0], path[1:]
-    if isinstance(node, Mapping):
+    if _is_object(node):
         if not isinstance(head, str):
             return False
         if head in node and head not in ("_sd", "..."):
             return _collect(node[head], rest, by_digest, needed)
         for digest in node.get("_sd", ()):
-            disclosure = by_digest.get(digest)
-            if disclosure is not None and disclosure.name == head:
-                if _collect(disclosure.value, rest, by_digest, needed):
+            entry = by_digest.get(digest)
+            if entry is not None and entry[0] == head:
+                if _collect(entry[1], rest, by_digest, needed):
                     needed.add(digest)
                     return True
                 return False
@@ -163,27 +182,33 @@ def _collect(node: Any, path: ClaimsPath, by_digest: Mapping[str, Disclosure], n
     return False
 
 
-def _visible_elements(node: list[Any], by_digest: Mapping[str, Disclosure]) -> Iterable[tuple[str | None, Any]]:
+def _visible_elements(node: list[Any], by_digest: Mapping[str, _Entry]) -> Iterable[tuple[str | None, Any]]:
     """Array elements as the holder sees them: plain ones, and disclosed ones (decoys dropped)."""
     for element in node:
-        if isinstance(element, Mapping) and "..." in element:
-            disclosure = by_digest.get(element["..."])
-            if disclosure is not None:
-                yield element["..."], disclosure.value
+        if _is_object(element) and "..." in element:
+            entry = by_digest.get(element["..."])
+            if entry is not None:
+                yield element["..."], entry[1]
         else:
             yield None, element
 
 
-def _collect_all(node: Any, by_digest: Mapping[str, Disclosure], needed: set[str]) -> None:
-    if isinstance(node, Mapping):
+#: Values with nothing beneath them.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _collect_all(node: Any, by_digest: Mapping[str, _Entry], needed: set[str]) -> None:
+    if type(node) in _SCALARS:
+        return
+    if _is_object(node):
         for name, value in node.items():
             if name != "_sd":
                 _collect_all(value, by_digest, needed)
         for digest in node.get("_sd", ()):
-            disclosure = by_digest.get(digest)
-            if disclosure is not None:
+            entry = by_digest.get(digest)
+            if entry is not None:
                 needed.add(digest)
-                _collect_all(disclosure.value, by_digest, needed)
+                _collect_all(entry[1], by_digest, needed)
     elif isinstance(node, list):
         for digest, value in _visible_elements(node, by_digest):
             if digest is not None:

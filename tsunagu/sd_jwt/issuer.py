@@ -27,10 +27,11 @@ from .disclosure import (
     RESERVED_CLAIM_NAMES,
     Disclosure,
     SaltSource,
+    _new_disclosure,
+    _pooled_salts,
     default_salt,
     digest_of,
     hash_function,
-    make_disclosure,
 )
 
 __all__ = ["PreparedSdJwt", "IssuedSdJwt", "prepare_sd_jwt", "assemble_sd_jwt", "issue_sd_jwt"]
@@ -105,7 +106,8 @@ def prepare_sd_jwt(
 
 def assemble_sd_jwt(prepared: PreparedSdJwt, signature: bytes) -> IssuedSdJwt:
     issuer_jwt = jose.assemble(prepared.signing_input(), signature)
-    compact = SdJwt(issuer_jwt=issuer_jwt, disclosures=tuple(d.encoded for d in prepared.disclosures)).serialize()
+    # SdJwt(...).serialize() without the intermediate object: <JWT>~<D1>~...~<Dn>~
+    compact = "~".join((issuer_jwt, *(d.encoded for d in prepared.disclosures), ""))
     return IssuedSdJwt(compact=compact, payload=prepared.payload, disclosures=prepared.disclosures)
 
 
@@ -157,23 +159,34 @@ class _Patterns:
         return root
 
 
+#: Values that cannot hold a claim name: nothing to look into.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _check_reserved(node: Any) -> None:
     """Reserved names are refused also where nothing is disclosable: a verifier would misread them."""
+    if type(node) in _SCALARS:
+        return
     if isinstance(node, Mapping):
         for name, value in node.items():
             if name in RESERVED_CLAIM_NAMES:
                 raise ReservedClaimName(f"the claim name {name!r} is reserved by SD-JWT", name=name)
-            _check_reserved(value)
+            if type(value) not in _SCALARS:
+                _check_reserved(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            _check_reserved(value)
+            if type(value) not in _SCALARS:
+                _check_reserved(value)
 
 
 class _Builder:
+    __slots__ = ("hash_alg", "hasher", "decoys", "salt", "disclosures", "matched")
+
     def __init__(self, hash_alg: str, decoys: int, salt: SaltSource) -> None:
         self.hash_alg = hash_alg
+        self.hasher = hash_function(hash_alg)
         self.decoys = decoys
-        self.salt = salt
+        self.salt = _pooled_salts(salt)
         self.disclosures: list[Disclosure] = []
         self.matched: set[ClaimsPath] = set()
 
@@ -184,6 +197,12 @@ class _Builder:
                 self.matched.add(trie.pattern)
                 hit = True
         return hit
+
+    def _disclose(self, name: str | None, value: Any) -> str:
+        # Names were checked against RESERVED_CLAIM_NAMES by the caller, as make_disclosure would.
+        disclosure = _new_disclosure(name, value, self.salt(), self.hasher)
+        self.disclosures.append(disclosure)
+        return disclosure.digest
 
     def value(self, node: Any, tries: tuple[_Patterns, ...]) -> Any:
         if not tries:
@@ -202,15 +221,30 @@ class _Builder:
     def object(self, node: Mapping[str, Any], tries: tuple[_Patterns, ...], *, top: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         digests: list[str] = []
+        # One trie is the common case (no wildcard above): look the name up directly.
+        children = tries[0].children if len(tries) == 1 else None
+        below: tuple[_Patterns, ...]
         for name, value in node.items():
             if name in RESERVED_CLAIM_NAMES or (top and name == "_sd_alg"):
                 raise ReservedClaimName(f"the claim name {name!r} is reserved by SD-JWT", name=name)
-            below = tuple(t.children[name] for t in tries if name in t.children)
+            if children is not None:
+                trie = children.get(name)
+                if trie is None:  # nothing disclosable at or below this claim
+                    if type(value) not in _SCALARS:
+                        _check_reserved(value)
+                    out[name] = value
+                    continue
+                if trie.pattern is not None and type(value) in _SCALARS:
+                    # A disclosable leaf, the usual case: what value() and _disclosable() would do.
+                    self.matched.add(trie.pattern)
+                    digests.append(self._disclose(name, value))
+                    continue
+                below = (trie,)
+            else:
+                below = tuple(t.children[name] for t in tries if name in t.children)
             child = self.value(value, below)
             if below and self._disclosable(below):
-                disclosure = make_disclosure(name, child, hash_alg=self.hash_alg, salt=self.salt)
-                self.disclosures.append(disclosure)
-                digests.append(disclosure.digest)
+                digests.append(self._disclose(name, child))
             else:
                 out[name] = child
         if digests:
@@ -227,9 +261,7 @@ class _Builder:
             below = tuple(t.children[index] for t in tries if index in t.children) + wildcard
             child = self.value(value, below)
             if below and self._disclosable(below):
-                disclosure = make_disclosure(None, child, hash_alg=self.hash_alg, salt=self.salt)
-                self.disclosures.append(disclosure)
-                out.append({"...": disclosure.digest})
+                out.append({"...": self._disclose(None, child)})
                 any_disclosable = True
             else:
                 out.append(child)

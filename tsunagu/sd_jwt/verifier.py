@@ -128,9 +128,11 @@ def verify_sd_jwt(
         KbJwtMissing, KbHolderKeyMissing and the other KbJwtError subclasses.
     """
     sd_json: SdJwtJson | None = None
-    if isinstance(presentation, SdJwt):
+    if isinstance(presentation, str) and presentation.lstrip()[:1] != "{":  # the compact form, the usual case
+        sd_jwt = parse_sd_jwt(presentation, max_bytes=policy.max_bytes, max_disclosures=policy.max_disclosures)
+    elif isinstance(presentation, SdJwt):
         sd_jwt = presentation
-    elif isinstance(presentation, Mapping) or (isinstance(presentation, str) and presentation.lstrip()[:1] == "{"):
+    elif isinstance(presentation, Mapping) or isinstance(presentation, str):
         sd_json = parse_sd_jwt_json(presentation, max_bytes=policy.max_bytes, max_disclosures=policy.max_disclosures)
         # RFC 9901 §8.1: disclosures, KB-JWT and sd_hash are those of the first signature's compact form.
         sd_jwt = sd_json.to_compact(0)
@@ -168,15 +170,7 @@ def verify_sd_jwt(
         )
     if kb is not None and holder_key is None:
         raise KbHolderKeyMissing("key binding is required but the credential names no holder key (cnf)")
-    return VerifiedSdJwt(
-        header=jws.header,
-        payload=payload,
-        claims=claims,
-        disclosures=tuple(disclosures.values()),
-        holder_key=holder_key,
-        key_binding=key_binding,
-        sd_jwt=sd_jwt,
-    )
+    return VerifiedSdJwt(jws.header, payload, claims, tuple(disclosures.values()), holder_key, key_binding, sd_jwt)
 
 
 def _verify_issuer_signature(
@@ -245,7 +239,7 @@ def holder_key_of(payload: Mapping[str, Any]) -> PublicJwk | None:
     cnf = payload.get("cnf")
     if cnf is None:
         return None
-    if not isinstance(cnf, Mapping) or "jwk" not in cnf:
+    if (type(cnf) is not dict and not isinstance(cnf, Mapping)) or "jwk" not in cnf:
         raise MalformedSdJwt("'cnf' must be an object with a 'jwk' member")
     try:
         return parse_public_jwk(cnf["jwk"])
@@ -315,23 +309,32 @@ class _Walker:
                 continue
             if name == "...":
                 raise MalformedSdJwt("the key '...' may only appear in an array element digest {\"...\": digest}")
-            out[name] = self.value(value, depth)
+            # self.value inlined for the common leaf: most claims are strings and numbers.
+            out[name] = self.value(value, depth) if isinstance(value, (dict, list)) else value
         if "_sd" not in node:
             return out
         digests = node["_sd"]
         if not isinstance(digests, list):
             raise MalformedSdJwt("'_sd' must be an array of digests")
+        # self._claim inlined: this loop runs once per digest in the credential.
+        seen, used, disclosures = self.seen, self.used, self.disclosures
         for digest in digests:
-            disclosure = self._claim(digest)
+            if not isinstance(digest, str):
+                raise MalformedSdJwt("a digest must be a string")
+            if digest in seen:
+                raise DuplicateDigest("a digest appears more than once in the credential", digest=digest)
+            seen.add(digest)
+            disclosure = disclosures.get(digest)
             if disclosure is None:
                 continue
-            if disclosure.name is None:
+            used.add(digest)
+            claim = disclosure.name
+            if claim is None:
                 raise DisclosureTypeMismatch("an array-element disclosure is referenced from an object's '_sd'")
-            if disclosure.name in out:
-                raise ClaimNameCollision(
-                    f"the disclosed claim {disclosure.name!r} already exists at its level", name=disclosure.name
-                )
-            out[disclosure.name] = self.value(disclosure.value, depth)
+            if claim in out:
+                raise ClaimNameCollision(f"the disclosed claim {claim!r} already exists at its level", name=claim)
+            value = disclosure.value
+            out[claim] = self.value(value, depth) if isinstance(value, (dict, list)) else value
         return out
 
     def array(self, node: list[Any], depth: int) -> list[Any]:
@@ -353,7 +356,35 @@ class _Walker:
         return out
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND: Final = timedelta(microseconds=1)
+#: 9999-12-31T23:59:59Z, the last whole second a datetime holds.
+_LAST_SECOND: Final = 253402300799
+
+
 def _check_validity_period(payload: Mapping[str, Any], now: datetime, skew: timedelta) -> None:
+    """``exp``, ``nbf`` and ``iat`` against ``now`` (RFC 7519 §4.1.4, §4.1.5, §4.1.6), with ``skew``."""
+    exp, nbf, iat = payload.get("exp"), payload.get("nbf"), payload.get("iat")
+    if exp is None and nbf is None and iat is None:
+        return
+    if _whole_second(exp) and _whole_second(nbf) and _whole_second(iat):
+        # The usual case, whole seconds: exact integer microseconds instead of three datetimes.
+        # Anything else, or any check failing, takes the datetime path below, which raises.
+        now_us, skew_us = (now - _EPOCH) // _MICROSECOND, skew // _MICROSECOND
+        if (
+            (exp is None or now_us - skew_us < exp * 1_000_000)
+            and (nbf is None or now_us + skew_us >= nbf * 1_000_000)
+            and (iat is None or now_us + skew_us >= iat * 1_000_000)
+        ):
+            return
+    _check_validity_period_slowly(payload, now, skew)
+
+
+def _whole_second(value: object) -> bool:
+    return value is None or (type(value) is int and 0 <= value <= _LAST_SECOND)
+
+
+def _check_validity_period_slowly(payload: Mapping[str, Any], now: datetime, skew: timedelta) -> None:
     exp = _numeric_date(payload, "exp")
     if exp is not None and now - skew >= exp:
         raise CredentialExpired(f"the credential expired on {exp.isoformat()}", exp=exp.isoformat())

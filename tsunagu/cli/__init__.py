@@ -15,26 +15,20 @@ from importlib import metadata
 
 from ..errors import TsunaguError
 from .base import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CliError, Handler, InputError, Parser, Subcommands, UsageError, error_json, print_json
+from .admin import add_issuer_commands, add_verifier_commands
+from .demo import add_demo_command
 from .keys import add_keys_commands
+from .serve import add_serve_commands
 from .sd_jwt import add_sd_jwt_commands
 from .status_list import add_status_list_commands
 
 __all__ = ["COMMAND_GROUPS", "CliError", "UsageError", "InputError", "build_parser", "main"]
 
-#: One function per command group; a service adds ``add_serve_commands`` and the like here.
-def add_demo_command(subcommands: Subcommands) -> None:
-    command = subcommands.add_parser("demo", help="tell the credential story end to end (the README's first command)")
-    command.set_defaults(handler=_demo)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from ..demo import run_demo
-
-    return run_demo()
-
-
 COMMAND_GROUPS: list[Callable[[Subcommands], None]] = [
     add_demo_command,
+    add_serve_commands,
+    add_issuer_commands,
+    add_verifier_commands,
     add_sd_jwt_commands,
     add_status_list_commands,
     add_keys_commands,

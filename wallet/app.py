@@ -1,0 +1,62 @@
+"""``create_app(settings)``: the wallet service, holding many residents' credentials, keys and consents.
+
+Residents log in (``routes/session.py``), accept credential offers with OpenID4VCI 1.0
+(``routes/credentials.py``), receive OpenID4VP 1.0 presentation requests and approve or decline
+them (``routes/presentations.py``), and read their consents and every presentation made
+(``routes/records.py``). Accounts are created through the admin API (``routes/admin.py``). The trust
+registry named in the settings is verified at start-up: a wallet with a forged or expired registry
+does not start.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from tsunagu.errors import DcqlError, ProtocolError, TsunaguError
+from tsunagu.sealing import SealedValueInvalid
+from tsunagu.service.app import build_service_app
+from tsunagu.service.clock import Clock, utc_now
+from tsunagu.service.http import FetchError
+
+from .errors import InvalidChoice, IssuerUnavailable, StoredSecretUnusable
+from .routes import admin, credentials, presentations, records, session
+from .services.registry import load_registry
+from .settings import WalletSettings
+from .tables import TABLES
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+A resident's wallet. Log in (`POST /session`), accept a credential offer (`POST /offers`: OpenID for
+Verifiable Credential Issuance 1.0, pre-authorized code, one fresh holder key per credential copy),
+see what you hold (`GET /credentials`). When a verifier asks (`POST /presentation-requests` with the
+`openid4vp://` link), the wallet verifies the signed request against the trust registry and shows who
+asks, why, for how long, exactly which of your values, and flags anything the verifier is not
+registered to ask for. Approving records your consent first; only then is a presentation with just
+the approved claims built and sent (OpenID for Verifiable Presentations 1.0, `direct_post`).
+Your consents and every presentation are listed at `GET /consents` and `GET /presentations`.
+"""
+
+
+#: Core errors a route can meet outside a protocol module, and how the resident is told.
+CORE_TO_WIRE: dict[type[TsunaguError], type[ProtocolError]] = {
+    FetchError: IssuerUnavailable,
+    DcqlError: InvalidChoice,
+    SealedValueInvalid: StoredSecretUnusable,
+}
+
+
+def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    clock = clock or utc_now
+    registry = load_registry(settings, now=clock())
+    app = build_service_app(title="Tsunagu wallet", description=DESCRIPTION, settings=settings, tables=TABLES,
+                            http=http, clock=clock, core_to_wire=CORE_TO_WIRE)
+    app.state.registry = registry
+    app.include_router(admin.router)
+    app.include_router(session.router)
+    app.include_router(credentials.router)
+    app.include_router(presentations.router)
+    app.include_router(records.router)
+    return app

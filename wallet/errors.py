@@ -1,0 +1,198 @@
+"""The wallet service's own refusals, each a typed wire error (``{"error", "error_description"}``).
+
+The resident-facing API is the wallet's own; where a standard has a word for the refusal
+(RFC 6750 ``invalid_token``, OpenID4VP ``invalid_client`` / ``access_denied``) it is used, otherwise
+the ``error`` string names the situation plainly. Errors from an issuer or verifier are wrapped so
+the resident learns who refused and with which code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from tsunagu.errors import ProtocolError
+
+__all__ = [
+    "WalletError",
+    "InvalidResidentRequest",
+    "UsernameTaken",
+    "InvalidLogin",
+    "AccountLocked",
+    "InvalidSessionToken",
+    "NotFound",
+    "UnsupportedOffer",
+    "TxCodeRequired",
+    "IssuerRefused",
+    "IssuerUnavailable",
+    "IssuedCredentialRejected",
+    "TrustRegistryMissing",
+    "VerifierUnavailable",
+    "RequestExpired",
+    "RequestAlreadyAnswered",
+    "InvalidChoice",
+    "OutsideRegisteredPurpose",
+    "NoUnusedCopy",
+    "StoredSecretUnusable",
+]
+
+
+class WalletError(ProtocolError):
+    code = "wallet.error"
+
+
+class InvalidResidentRequest(WalletError):
+    code = "wallet.invalid_request"
+    error = "invalid_request"
+
+
+class UsernameTaken(WalletError):
+    code = "wallet.username_taken"
+    error = "username_taken"
+    status_code: ClassVar[int] = 409
+
+
+class InvalidLogin(WalletError):
+    """Wrong username or password: one message for both, so usernames cannot be probed."""
+
+    code = "wallet.invalid_login"
+    error = "invalid_grant"
+    status_code: ClassVar[int] = 401
+
+
+class AccountLocked(WalletError):
+    """Too many failed logins in a row; the account opens again at ``until``."""
+
+    code = "wallet.account_locked"
+    error = "account_locked"
+    status_code: ClassVar[int] = 429
+
+    def __init__(self, reason: str, *, until: datetime, retry_after: int, **details: object) -> None:
+        super().__init__(reason, until=until.isoformat(), **details)
+        self.retry_after = max(retry_after, 1)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class InvalidSessionToken(WalletError):
+    """RFC 6750 §3.1: no, unknown or expired session token."""
+
+    code = "wallet.invalid_session_token"
+    error = "invalid_token"
+    status_code: ClassVar[int] = 401
+
+    def __init__(self, reason: str, *, announce_error: bool = True, **details: object) -> None:
+        super().__init__(reason, **details)
+        self.announce_error = announce_error
+
+    def headers(self) -> dict[str, str]:
+        if not self.announce_error:
+            return {"WWW-Authenticate": 'Bearer realm="wallet"'}
+        return {"WWW-Authenticate": 'Bearer realm="wallet", error="invalid_token"'}
+
+
+class NotFound(WalletError):
+    """No such object among the logged-in resident's own (another resident's is not found either)."""
+
+    code = "wallet.not_found"
+    error = "not_found"
+    status_code: ClassVar[int] = 404
+
+
+# --- receiving credentials -----------------------------------------------------------------------
+
+
+class UnsupportedOffer(WalletError):
+    """An offer this wallet cannot act on: no Pre-Authorized Code, a format or encryption it lacks."""
+
+    code = "wallet.unsupported_offer"
+    error = "unsupported_offer"
+
+
+class TxCodeRequired(WalletError):
+    code = "wallet.tx_code_required"
+    error = "tx_code_required"
+
+
+class IssuerRefused(WalletError):
+    """The issuer answered a request with an error; the reason names the issuer and its error code."""
+
+    code = "wallet.issuer_refused"
+    error = "issuer_refused"
+
+
+class IssuerUnavailable(WalletError):
+    """The issuer could not be reached, failed, or answered with something that is not the protocol."""
+
+    code = "wallet.issuer_unavailable"
+    error = "issuer_unavailable"
+    status_code: ClassVar[int] = 502
+
+
+class IssuedCredentialRejected(WalletError):
+    """What the issuer sent is not a credential this wallet accepts (signature, type, key binding)."""
+
+    code = "wallet.issued_credential_rejected"
+    error = "issuer_unavailable"
+    status_code: ClassVar[int] = 502
+
+
+# --- presenting ----------------------------------------------------------------------------------
+
+
+class TrustRegistryMissing(WalletError):
+    """This wallet has no trust registry configured, so it cannot tell a resident who is asking."""
+
+    code = "wallet.trust_registry_missing"
+    error = "server_error"
+    status_code: ClassVar[int] = 503
+
+
+class VerifierUnavailable(WalletError):
+    code = "wallet.verifier_unavailable"
+    error = "verifier_unavailable"
+    status_code: ClassVar[int] = 502
+
+
+class RequestExpired(WalletError):
+    code = "wallet.request_expired"
+    error = "request_expired"
+    status_code: ClassVar[int] = 409
+
+
+class RequestAlreadyAnswered(WalletError):
+    code = "wallet.request_already_answered"
+    error = "request_already_answered"
+    status_code: ClassVar[int] = 409
+
+
+class InvalidChoice(WalletError):
+    """The resident's choice of credentials or claim set does not answer the request."""
+
+    code = "wallet.invalid_choice"
+    error = "invalid_request"
+
+
+class OutsideRegisteredPurpose(WalletError):
+    """A chosen claim is one the verifier is not registered to ask for under the stated purpose."""
+
+    code = "wallet.outside_registered_purpose"
+    error = "outside_registered_purpose"
+    status_code: ClassVar[int] = 403
+
+
+class NoUnusedCopy(WalletError):
+    """Every copy of the chosen credential was already shown to a verifier (copies are never reused)."""
+
+    code = "wallet.no_unused_copy"
+    error = "credential_used_up"
+    status_code: ClassVar[int] = 409
+
+
+class StoredSecretUnusable(WalletError):
+    """A sealed credential or key that no longer opens (master key changed, row altered): the operator's problem."""
+
+    code = "wallet.stored_secret_unusable"
+    error = "server_error"
+    status_code: ClassVar[int] = 500

@@ -1,0 +1,1 @@
+"""The wallet's HTTP routes: thin, each a call to a service function and a view."""

@@ -1,0 +1,268 @@
+"""Request and response models of the wallet's API (the resident's and the admin's)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "LocalizedText",
+    "ResidentCreate",
+    "ResidentPublic",
+    "LoginBody",
+    "SessionToken",
+    "OfferBody",
+    "IssuerView",
+    "CredentialTypeView",
+    "ClaimValue",
+    "CredentialView",
+    "PresentationRequestBody",
+    "VerifierView",
+    "PurposeView",
+    "RetentionView",
+    "RequestedClaim",
+    "Candidate",
+    "CredentialQueryView",
+    "CredentialSetView",
+    "FlagView",
+    "PresentationRequestView",
+    "ApproveBody",
+    "ConsentView",
+    "PresentationView",
+]
+
+
+class LocalizedText(BaseModel):
+    en: str
+    ja: str
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+class ResidentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "username": "mai", "password": "correct horse battery", "display_name": "Nguyen Thi Mai",
+        "preferred_language": "ja"}]})
+
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=10, max_length=1024)
+    display_name: str = Field(min_length=1, max_length=200)
+    preferred_language: Literal["en", "ja"] = "en"
+
+
+class ResidentPublic(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    preferred_language: Literal["en", "ja"]
+    created_at: datetime
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionToken(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+# --- credentials ---------------------------------------------------------------------------------
+
+
+class OfferBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "offer_uri": "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.example%2Femployer"
+                     "%2Fcredential-offers%2F7f3c",
+        "tx_code": "493817"}]})
+
+    #: ``openid-credential-offer://?credential_offer=...`` or ``...?credential_offer_uri=...`` (OpenID4VCI §4.1).
+    offer_uri: str = Field(min_length=1, max_length=65536)
+    #: The Transaction Code the issuer sent separately, when the offer asks for one.
+    tx_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class IssuerView(BaseModel):
+    #: The Credential Issuer Identifier the credential came from.
+    id: str
+    #: The ``iss`` the credential carries.
+    iss: str
+    #: From the trust registry when the issuer is registered, else as the issuer's metadata names itself.
+    name: LocalizedText
+    registered: bool
+    #: The registry lets this issuer issue this type of credential.
+    trusted_for_type: bool
+
+
+class CredentialTypeView(BaseModel):
+    vct: str
+    configuration_id: str
+    name: LocalizedText
+
+
+class ClaimValue(BaseModel):
+    path: list[str | int | None]
+    name: LocalizedText
+    value: Any
+
+
+class CredentialView(BaseModel):
+    id: str
+    type: CredentialTypeView
+    issuer: IssuerView
+    claims: list[ClaimValue]
+    issued_at: datetime | None
+    expires_at: datetime | None
+    #: Not yet expired (the issuer may still have revoked it: verifiers check its status).
+    valid: bool
+    copies: int
+    #: Copies not yet shown to any verifier; each is shown once, so presentations cannot be linked.
+    copies_left: int
+    received_at: datetime
+
+
+# --- presentation requests -----------------------------------------------------------------------
+
+
+class PresentationRequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "uri": "openid4vp://?client_id=x509_hash%3A...&request_uri=https%3A%2F%2Fverifier.example%2Flandlord"
+               "%2Frequests%2F3b2a%2Fobject"}]})
+
+    #: An ``openid4vp://`` link (from a QR code), or the ``request_uri`` itself.
+    uri: str = Field(min_length=1, max_length=8192)
+
+
+class VerifierView(BaseModel):
+    client_id: str
+    name: LocalizedText
+    registered: bool
+
+
+class PurposeView(BaseModel):
+    code: str
+    #: The purpose as the shared vocabulary names and explains it.
+    name: LocalizedText
+    description: LocalizedText
+    #: The verifier's own words for this request.
+    text: LocalizedText
+    #: The verifier is registered for this purpose in the trust registry.
+    registered: bool
+
+
+class RetentionView(BaseModel):
+    days: int
+    max_registered_days: int | None
+    exceeded: bool
+
+
+class RequestedClaim(BaseModel):
+    path: list[str | int | None]
+    id: str | None
+    name: LocalizedText
+    #: The verifier is not registered to ask for this claim under the stated purpose.
+    flagged: bool
+    flag_reason: LocalizedText | None
+
+
+class Candidate(BaseModel):
+    """A held credential that answers the query, with the resident's values for the claims asked."""
+
+    credential_id: str
+    type: CredentialTypeView
+    issuer: IssuerView
+    copies_left: int
+    claims: list[ClaimValue]
+    #: Indexes into the query's ``claim_sets`` this credential can satisfy (verifier's preference first).
+    claim_set_options: list[int]
+
+
+class CredentialQueryView(BaseModel):
+    id: str
+    vct_values: list[str]
+    claims: list[RequestedClaim]
+    claim_sets: list[list[str]] | None
+    candidates: list[Candidate]
+    #: Why no held credential answers this query, when none does.
+    mismatch: str | None
+
+
+class CredentialSetView(BaseModel):
+    options: list[list[str]]
+    required: bool
+
+
+class FlagView(BaseModel):
+    credential_query_id: str
+    vct: str | None
+    path: list[str | int | None]
+    reason: LocalizedText
+
+
+class PresentationRequestView(BaseModel):
+    id: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    verifier: VerifierView
+    purpose: PurposeView | None
+    retention: RetentionView | None
+    credential_queries: list[CredentialQueryView]
+    credential_sets: list[CredentialSetView] | None
+    flags: list[FlagView]
+    #: The held credentials can answer the request.
+    satisfiable: bool
+    #: Purpose registered, nothing asked beyond it, retention within the registered maximum.
+    within_registration: bool
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "credentials": {"employment": "5c1e0f9d2b7a4e66a0c3b1d2e4f5a6b7"}}]})
+
+    #: Credential query id → the id of the held credential to answer it with (default: the wallet's choice).
+    credentials: dict[str, str] | None = None
+    #: Index into each chosen query's ``claim_sets`` (default: the first one the credential satisfies),
+    #: to share less where the verifier allows it.
+    claim_set: int | None = Field(default=None, ge=0)
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+class ConsentView(BaseModel):
+    id: str
+    request_id: str
+    verifier: VerifierView
+    purpose: PurposeView | None
+    retention_days: int | None
+    #: The trust registry the verifier was checked against.
+    registry: str
+    #: Credential query id → the claims (paths) disclosed; values are never recorded.
+    claims: dict[str, list[list[str | int | None]]]
+    #: Credential query id → credential id.
+    credentials: dict[str, str]
+    granted_at: datetime
+
+
+class PresentationView(BaseModel):
+    id: str
+    request_id: str
+    consent_id: str | None
+    kind: Literal["presentation", "decline"]
+    verifier: VerifierView
+    response_uri: str
+    claims: dict[str, list[list[str | int | None]]]
+    credentials: dict[str, str]
+    status: Literal["sent", "failed"]
+    sent_at: datetime
+    verifier_status: int | None
+    verifier_answer: str | None
+    error: str | None

@@ -1,0 +1,1 @@
+"""The wallet's service functions: plain functions over (session, settings, typed input, *, now)."""

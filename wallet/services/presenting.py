@@ -1,0 +1,287 @@
+"""Answering a presentation request: consent first, then the presentation, then ``direct_post``.
+
+Approval (DESIGN.md flows 3-4, OpenID4VP 1.0 §8.1, §8.2):
+
+1. the resident's choice (a credential per Credential Query, optionally a ``claim_sets`` option) is
+   checked against the DCQL query, and every claim it would disclose against the verifier's
+   registration for the stated purpose: a claim outside it is refused;
+2. in one transaction the request is claimed (one conditional UPDATE, so it is answered once), an
+   unused copy of each credential is claimed the same way, and the consent record is written; the
+   transaction commits before anything is built;
+3. the presentations are built with only the approved disclosures and a KB-JWT over the request's
+   ``nonce`` and the full ``client_id`` (§14.1.2), and posted as ``vp_token`` with ``state``;
+4. the presentation is recorded with the verifier's answer; if sending fails it is recorded as
+   failed, and the consent stays (the resident sees both).
+
+Declining posts ``error=access_denied`` with ``state`` (§8.5) and records that too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from tsunagu.claims_path import ClaimsPath, format_claims_path
+from tsunagu.dcql import CandidateMatch, ClaimsOption, CredentialQuery, DcqlQuery, PresentedCredential, check_vp_token
+from tsunagu.errors import DcqlNotSatisfied, TsunaguError
+from tsunagu.kb_jwt import KeyBindingRequest
+from tsunagu.oid4vp import build_authorization_error_form, build_authorization_response_form
+from tsunagu.sd_jwt.holder import decode_sd_jwt, present_sd_jwt
+from tsunagu.service.http import FetchError
+from tsunagu.trust import TrustRegistry
+
+from ..errors import InvalidChoice, OutsideRegisteredPurpose, RequestAlreadyAnswered
+from ..settings import WalletSettings
+from ..tables import WalletConsent, WalletPresentation, WalletPresentationRequest
+from .holdings import claim_unused_copy, encode_paths, open_copy
+from .matching import Matching, match_held
+from .outbound import post_bounded
+from .registry import require_registry
+from .requests import Assessment, assess, check_open, own_request, query_of
+from .times import utc
+
+__all__ = ["Approval", "approve", "decline"]
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+#: A verifier's answer to direct_post is a small JSON object (§8.2); more is not read.
+_MAX_ANSWER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    #: Credential Query id → held credential id; ``None``: the wallet's default selection.
+    credentials: Mapping[str, str] | None = None
+    #: Index into the ``claim_sets`` of each chosen query that has them.
+    claim_set: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    query: CredentialQuery
+    candidate: CandidateMatch
+    option: ClaimsOption
+
+
+def _choose(query: DcqlQuery, matching: Matching, approval: Approval) -> dict[str, _Chosen]:
+    """The resident's choice, checked against what the query asks and what each credential can answer.
+
+    Raises:
+        InvalidChoice.
+    """
+    result = matching.result
+    if approval.credentials is None:
+        if not result.satisfied:
+            reasons = "; ".join(m.reason for m in result.mismatches.values())
+            raise InvalidChoice(f"your credentials do not answer this request: {reasons}")
+        picks = {qid: candidates[0].credential_id for qid, candidates in result.selection.items()}
+    else:
+        picks = dict(approval.credentials)
+    if not picks:
+        raise InvalidChoice("choose at least one credential to present")
+    by_id = {q.id: q for q in query.credentials}
+    chosen: dict[str, _Chosen] = {}
+    for qid, credential_id in picks.items():
+        q = by_id.get(qid)
+        if q is None:
+            raise InvalidChoice(f"the request has no credential query {qid!r}")
+        candidate = next((c for c in result.candidates.get(qid, ()) if c.credential_id == credential_id), None)
+        if candidate is None:
+            raise InvalidChoice(f"you hold no usable credential {credential_id!r} that answers {qid!r}")
+        chosen[qid] = _Chosen(q, candidate, _option(q, candidate, approval.claim_set))
+    if approval.claim_set is not None and not any(c.query.claim_sets for c in chosen.values()):
+        raise InvalidChoice("this request offers no claim sets to choose from")
+    return chosen
+
+
+def _option(q: CredentialQuery, candidate: CandidateMatch, claim_set: int | None) -> ClaimsOption:
+    if claim_set is None or not q.claim_sets:
+        return candidate.options[0]  # the verifier's preferred option this credential can satisfy
+    if claim_set >= len(q.claim_sets):
+        raise InvalidChoice(f"the query {q.id!r} has {len(q.claim_sets)} claim sets; there is no set {claim_set}")
+    wanted = q.claim_sets[claim_set]
+    option = next((o for o in candidate.options if o.claim_ids == wanted), None)
+    if option is None:
+        raise InvalidChoice(f"the chosen credential cannot answer claim set {claim_set} of {q.id!r}")
+    return option
+
+
+def _asked_paths(chosen: _Chosen) -> list[ClaimsPath]:
+    """The query's own claim paths behind the chosen option (as the registry flags name them)."""
+    claims = chosen.query.claims or ()
+    if chosen.option.claim_ids is None:
+        return [c.path for c in claims]
+    return [c.path for c in claims if c.id in chosen.option.claim_ids]
+
+
+def _check_registration(row: WalletPresentationRequest, assessment: Assessment, chosen: Mapping[str, _Chosen],
+                        matching: Matching) -> None:
+    """Disclosing outside the verifier's registered purpose is refused (issue #5 adds the resident's override).
+
+    Raises:
+        OutsideRegisteredPurpose.
+    """
+    if assessment.verifier is None:
+        raise OutsideRegisteredPurpose(f"{row.client_id} is no longer in the trust registry")
+    if assessment.retention_exceeded and assessment.registration is not None:
+        raise OutsideRegisteredPurpose(
+            f"{assessment.verifier.name.en} would keep your data for {row.retention_days} days, longer than the "
+            f"{assessment.registration.max_retention_days} days it is registered for")
+    for qid, c in chosen.items():
+        vct = matching.held[c.candidate.credential_id].row.vct
+        for path in _asked_paths(c):
+            flag = next((f for f in assessment.flagged if f.credential_query_id == qid and f.path == path
+                         and f.vct in (vct, None)), None)
+            if flag is not None:
+                raise OutsideRegisteredPurpose(
+                    f"{format_claims_path(path)} is not yours to share here: {flag.reason_en}", path=list(path))
+
+
+def _check_answers_query(query: DcqlQuery, chosen: Mapping[str, _Chosen], matching: Matching) -> None:
+    """What would be disclosed (without key binding yet) must answer the query (§6.4).
+
+    Raises:
+        InvalidChoice.
+    """
+    presented = {}
+    for qid, c in chosen.items():
+        held = matching.held[c.candidate.credential_id]
+        disclosed = decode_sd_jwt(present_sd_jwt(held.decoded, c.option.paths)).claims
+        presented[qid] = [PresentedCredential(vct=held.row.vct, claims=disclosed, holder_bound=True)]
+    try:
+        check_vp_token(query, presented)
+    except DcqlNotSatisfied as exc:
+        raise InvalidChoice(f"this choice does not answer the request: {exc.reason}") from None
+
+
+def _claim_request(session: Session, row: WalletPresentationRequest, status: str, *, now: datetime) -> None:
+    """pending → ``status``, atomically, so a request is answered once across workers. The caller commits.
+
+    Raises:
+        RequestAlreadyAnswered.
+    """
+    claimed = session.execute(
+        update(WalletPresentationRequest)
+        .where(col(WalletPresentationRequest.id) == row.id, col(WalletPresentationRequest.status) == "pending")
+        .values(status=status, answered_at=utc(now))
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise RequestAlreadyAnswered("this request has already been answered; a request is answered once")
+
+
+async def approve(
+    session: Session, settings: WalletSettings, http: httpx.AsyncClient, registry: TrustRegistry | None,
+    resident_id: str, request_id: str, approval: Approval, *, now: datetime,
+) -> WalletPresentation:
+    """Record the consent, then build and send the presentation; the recorded presentation.
+
+    Raises:
+        NotFound, RequestAlreadyAnswered, RequestExpired, TrustRegistryMissing,
+        InvalidChoice, OutsideRegisteredPurpose, NoUnusedCopy.
+    """
+    row = own_request(session, resident_id, request_id)
+    check_open(session, row, now=now)
+    registry = require_registry(registry)
+    query = query_of(row)
+    matching = match_held(session, settings, resident_id, query, now=now)
+    chosen = _choose(query, matching, approval)
+    _check_registration(row, assess(registry, row, query), chosen, matching)
+    _check_answers_query(query, chosen, matching)
+
+    # One transaction: the request is claimed, a copy of each credential is claimed, the consent is written.
+    _claim_request(session, row, "answering", now=now)
+    try:
+        copies = {qid: claim_unused_copy(session, resident_id, c.candidate.credential_id, row.id, now=now)
+                  for qid, c in chosen.items()}
+    except BaseException:
+        session.rollback()
+        raise
+    paths = {qid: list(c.option.paths) for qid, c in chosen.items()}
+    credentials = {qid: c.candidate.credential_id for qid, c in chosen.items()}
+    consent = WalletConsent(
+        id=secrets.token_hex(16), resident_id=resident_id, request_id=row.id, client_id=row.client_id,
+        verifier_name_en=row.verifier_name_en, verifier_name_ja=row.verifier_name_ja, purpose=row.purpose,
+        purpose_text_en=row.purpose_text_en, purpose_text_ja=row.purpose_text_ja, retention_days=row.retention_days,
+        registry_iss=row.registry_iss, claims=encode_paths(paths), credentials=json.dumps(credentials),
+        granted_at=utc(now),
+    )
+    session.add(consent)
+    session.commit()
+
+    # Only now, with the consent on record, is anything built and sent.
+    record = _record(row, resident_id, kind="presentation", consent_id=consent.id, claims=consent.claims,
+                     credentials=consent.credentials, now=now)
+    try:
+        vp_token: dict[str, list[str]] = {}
+        for qid, c in chosen.items():
+            credential, holder_key = open_copy(settings, copies[qid])
+            binding = KeyBindingRequest(holder_key=holder_key, aud=row.client_id, nonce=row.nonce, iat=now)
+            vp_token[qid] = [present_sd_jwt(decode_sd_jwt(credential), c.option.paths, key_binding=binding)]
+    except TsunaguError as exc:
+        record.status, record.error = "failed", f"the presentation could not be built: {exc.reason}"
+    else:
+        await _send(http, settings, record, build_authorization_response_form(vp_token, state=row.state))
+    return _finish(session, row, record, success_status="presented")
+
+
+async def decline(
+    session: Session, settings: WalletSettings, http: httpx.AsyncClient, resident_id: str, request_id: str, *,
+    now: datetime,
+) -> WalletPresentation:
+    """Tell the verifier the resident declined (``access_denied``, §8.5) and record it.
+
+    Raises:
+        NotFound, RequestAlreadyAnswered, RequestExpired.
+    """
+    row = own_request(session, resident_id, request_id)
+    check_open(session, row, now=now)
+    _claim_request(session, row, "declined", now=now)
+    session.commit()
+    record = _record(row, resident_id, kind="decline", consent_id=None, claims="{}", credentials="{}", now=now)
+    form = build_authorization_error_form("access_denied", description="The resident declined the request.",
+                                          state=row.state)
+    await _send(http, settings, record, form)
+    return _finish(session, row, record, success_status="declined")
+
+
+def _record(row: WalletPresentationRequest, resident_id: str, *, kind: str, consent_id: str | None, claims: str,
+            credentials: str, now: datetime) -> WalletPresentation:
+    return WalletPresentation(
+        id=secrets.token_hex(16), resident_id=resident_id, request_id=row.id, consent_id=consent_id, kind=kind,
+        client_id=row.client_id, verifier_name_en=row.verifier_name_en, verifier_name_ja=row.verifier_name_ja,
+        response_uri=row.response_uri, claims=claims, credentials=credentials, status="failed", sent_at=utc(now),
+    )
+
+
+async def _send(http: httpx.AsyncClient, settings: WalletSettings, record: WalletPresentation, form: str) -> None:
+    """POST to the ``response_uri`` (checked https, or loopback http, when the request was verified)."""
+    try:
+        answer = await post_bounded(http, record.response_uri, max_bytes=_MAX_ANSWER_BYTES,
+                                    timeout=settings.http_timeout_seconds, content=form, headers=_FORM)
+    except FetchError as exc:
+        record.status, record.error = "failed", f"the verifier could not be reached: {exc.reason}"
+        return
+    record.verifier_status = answer.status
+    record.verifier_answer = answer.body[: settings.max_recorded_answer_bytes].decode("utf-8", "replace")
+    if answer.ok:
+        record.status = "sent"
+    else:
+        record.status, record.error = "failed", f"the verifier refused the answer with HTTP {answer.status}"
+
+
+def _finish(session: Session, row: WalletPresentationRequest, record: WalletPresentation, *,
+            success_status: str) -> WalletPresentation:
+    session.add(record)
+    if success_status == "presented":
+        session.execute(update(WalletPresentationRequest).where(col(WalletPresentationRequest.id) == row.id)
+                        .values(status="presented" if record.status == "sent" else "failed"))
+    session.commit()
+    session.refresh(record)
+    return record

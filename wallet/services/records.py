@@ -1,0 +1,44 @@
+"""The resident's records: consents given and every answer sent to a verifier, newest first."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from ..errors import NotFound
+from ..tables import WalletConsent, WalletPresentation, WalletPresentationRequest
+
+__all__ = ["list_consents", "get_consent", "list_presentations", "get_presentation", "list_requests"]
+
+
+def list_consents(session: Session, resident_id: str) -> list[WalletConsent]:
+    return list(session.exec(select(WalletConsent).where(WalletConsent.resident_id == resident_id)
+                             .order_by(col(WalletConsent.granted_at).desc(), col(WalletConsent.id))))
+
+
+def get_consent(session: Session, resident_id: str, consent_id: str) -> WalletConsent:
+    """Raises: NotFound."""
+    row = session.get(WalletConsent, consent_id)
+    if row is None or row.resident_id != resident_id:
+        raise NotFound("you have no consent with this id")
+    return row
+
+
+def list_presentations(session: Session, resident_id: str) -> list[WalletPresentation]:
+    return list(session.exec(select(WalletPresentation).where(WalletPresentation.resident_id == resident_id)
+                             .order_by(col(WalletPresentation.sent_at).desc(), col(WalletPresentation.id))))
+
+
+def get_presentation(session: Session, resident_id: str, presentation_id: str) -> WalletPresentation:
+    """Raises: NotFound."""
+    row = session.get(WalletPresentation, presentation_id)
+    if row is None or row.resident_id != resident_id:
+        raise NotFound("you have no presentation with this id")
+    return row
+
+
+def list_requests(session: Session, resident_id: str) -> list[WalletPresentationRequest]:
+    return list(session.exec(select(WalletPresentationRequest)
+                             .where(WalletPresentationRequest.resident_id == resident_id)
+                             .order_by(col(WalletPresentationRequest.created_at).desc(),
+                                       col(WalletPresentationRequest.id))))
+

@@ -1,0 +1,41 @@
+"""Wallet settings: ``TSUNAGU_WALLET_*`` environment variables or a TOML file (``tsunagu serve wallet``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from tsunagu.settings import BaseServiceSettings, is_loopback_url
+
+__all__ = ["WalletSettings"]
+
+
+class WalletSettings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="TSUNAGU_WALLET_", frozen=True, extra="forbid",
+                                      env_nested_delimiter="__")
+
+    #: How many copies of a credential to ask for when the issuer offers batch issuance: each copy has its
+    #: own holder key and is shown to one verifier only, so two verifiers cannot link their presentations.
+    batch_size: int = Field(default=3, ge=1, le=10)
+    #: How long a login session lasts.
+    session_lifetime_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    #: Failed logins in a row that lock an account, and for how long.
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lock_seconds: int = Field(default=900, ge=1, le=24 * 3600)
+    #: argon2id cost (RFC 9106 §4 "second recommended option": t=3, 64 MiB, p=4).
+    argon2_time_cost: int = Field(default=3, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
+    #: How long a received presentation request waits for the resident (never past the request's own ``exp``).
+    pending_request_lifetime_seconds: int = Field(default=600, ge=30, le=24 * 3600)
+    #: Bounds for what the wallet fetches: offers and metadata, credential responses, request objects.
+    max_metadata_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_credential_response_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_request_object_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: How much of a verifier's answer to a presentation is kept in the resident's log.
+    max_recorded_answer_bytes: int = Field(default=4 * 1024, ge=0, le=64 * 1024)
+
+    @property
+    def allow_insecure_loopback(self) -> bool:
+        """Plain-http issuers and verifiers on 127.0.0.1 are allowed only when this service itself runs there."""
+        return self.public_url.startswith("http://") and is_loopback_url(self.public_url)

@@ -1,0 +1,191 @@
+"""The wallet's tables (names prefixed ``wallet_``: the three services share ``SQLModel.metadata``).
+
+Every row that holds a resident's data carries ``resident_id``, and every query filters on it.
+Credentials and holder keys are stored sealed (``tsunagu.sealing``) with an ``aad`` naming the row
+and its resident, so a sealed value copied into another row or to another resident does not open.
+No claim value is stored in the clear: what a credential says is decoded from the sealed credential
+when the resident asks. Times are stored in UTC; SQLite gives them back naive, readers treat them as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "WalletResident",
+    "WalletSession",
+    "WalletCredential",
+    "WalletCredentialCopy",
+    "WalletPresentationRequest",
+    "WalletConsent",
+    "WalletPresentation",
+    "TABLES",
+]
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    # A fresh Column per field: SQLAlchemy binds a Column object to one table only.
+    return Field(default=None if nullable else ..., sa_column=Column(DateTime(timezone=True), nullable=nullable,
+                                                                     index=index))
+
+
+class WalletResident(SQLModel, table=True):
+    """A resident's local account."""
+
+    __tablename__ = "wallet_resident"
+
+    id: str = Field(primary_key=True, max_length=64)
+    #: Lower-cased; unique across the service.
+    username: str = Field(unique=True, index=True, max_length=64)
+    #: argon2id, in the PHC string format (parameters and salt included).
+    password_hash: str
+    display_name: str = Field(max_length=200)
+    preferred_language: str = Field(max_length=2)
+    #: Failed logins since the last success; at ``login_max_failures`` the account locks.
+    failed_logins: int = 0
+    locked_until: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+
+
+class WalletSession(SQLModel, table=True):
+    """A login session; only the SHA-256 of its bearer token is stored."""
+
+    __tablename__ = "wallet_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    created_at: datetime = _time()
+    expires_at: datetime = _time(index=True)
+
+
+class WalletCredential(SQLModel, table=True):
+    """A credential the resident holds, as one or more copies (batch issuance) with the same claims."""
+
+    __tablename__ = "wallet_credential"
+
+    id: str = Field(primary_key=True, max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    #: The Credential Issuer Identifier the offer named, and the ``iss`` the credential carries.
+    credential_issuer: str
+    iss: str
+    credential_configuration_id: str
+    vct: str
+    #: JSON: the issuer's display of itself and of this credential configuration (names in en/ja,
+    #: claim display names) as its metadata said at issuance, so the credential stays readable offline.
+    display: str = Field(sa_column=Column(Text, nullable=False))
+    iat: datetime | None = _time(nullable=True)
+    exp: datetime | None = _time(nullable=True)
+    received_at: datetime = _time()
+
+
+class WalletCredentialCopy(SQLModel, table=True):
+    """One copy of a credential, bound to its own holder key, presented at most once."""
+
+    __tablename__ = "wallet_credential_copy"
+
+    id: str = Field(primary_key=True, max_length=64)
+    credential_id: str = Field(foreign_key="wallet_credential.id", index=True)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    #: ``seal`` of the SD-JWT VC, aad ``wallet_credential_copy:{id}:{resident_id}:credential``.
+    sealed_credential: str = Field(sa_column=Column(Text, nullable=False))
+    #: ``seal`` of the private holder JWK, aad ``wallet_credential_copy:{id}:{resident_id}:holder_key``.
+    sealed_holder_key: str = Field(sa_column=Column(Text, nullable=False))
+    #: Set, once and atomically, when the copy is used for a presentation.
+    used_at: datetime | None = _time(nullable=True)
+    used_for_request_id: str | None = Field(default=None, max_length=64)
+
+
+class WalletPresentationRequest(SQLModel, table=True):
+    """A verified OpenID4VP request waiting for the resident's decision (or answered)."""
+
+    __tablename__ = "wallet_presentation_request"
+
+    id: str = Field(primary_key=True, max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    client_id: str
+    verifier_name_en: str
+    verifier_name_ja: str
+    response_uri: str
+    nonce: str
+    state: str | None = None
+    #: The DCQL query as the verifier signed it (JSON text).
+    dcql_query: str = Field(sa_column=Column(Text, nullable=False))
+    purpose: str | None = None
+    purpose_text_en: str | None = None
+    purpose_text_ja: str | None = None
+    retention_days: int | None = None
+    #: The trust registry (its ``iss``) the request was checked against.
+    registry_iss: str
+    #: pending → answering → presented | failed; pending → declined; pending → expired (seen on use).
+    status: str = Field(default="pending", max_length=16, index=True)
+    created_at: datetime = _time()
+    expires_at: datetime = _time()
+    answered_at: datetime | None = _time(nullable=True)
+
+
+class WalletConsent(SQLModel, table=True):
+    """The resident's consent to one presentation (after ISO/IEC TS 27560 and the Kantara Consent Receipt).
+
+    Committed before anything is built or sent: no presentation exists without one.
+    """
+
+    __tablename__ = "wallet_consent"
+
+    id: str = Field(primary_key=True, max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    request_id: str = Field(foreign_key="wallet_presentation_request.id", index=True)
+    client_id: str
+    verifier_name_en: str
+    verifier_name_ja: str
+    purpose: str | None = None
+    purpose_text_en: str | None = None
+    purpose_text_ja: str | None = None
+    retention_days: int | None = None
+    registry_iss: str
+    #: JSON ``{credential query id: [claims path, ...]}``: what the resident agreed to disclose (no values).
+    claims: str = Field(sa_column=Column(Text, nullable=False))
+    #: JSON ``{credential query id: credential id}``.
+    credentials: str = Field(sa_column=Column(Text, nullable=False))
+    granted_at: datetime = _time(index=True)
+
+
+class WalletPresentation(SQLModel, table=True):
+    """Every answer the wallet sent (or tried to send) to a verifier: a presentation, or a decline."""
+
+    __tablename__ = "wallet_presentation"
+
+    id: str = Field(primary_key=True, max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    request_id: str = Field(foreign_key="wallet_presentation_request.id", index=True)
+    #: The consent it was made under; ``None`` for a decline, which discloses nothing.
+    consent_id: str | None = Field(default=None, foreign_key="wallet_consent.id", index=True)
+    kind: str = Field(max_length=16)  # "presentation" | "decline"
+    client_id: str
+    verifier_name_en: str
+    verifier_name_ja: str
+    response_uri: str
+    #: JSON, as in the consent; ``{}`` for a decline.
+    claims: str = Field(sa_column=Column(Text, nullable=False))
+    credentials: str = Field(sa_column=Column(Text, nullable=False))
+    #: "sent" (the verifier answered 2xx) or "failed" (not delivered, or refused).
+    status: str = Field(max_length=16)
+    sent_at: datetime = _time(index=True)
+    #: The verifier's answer: HTTP status and the beginning of its body (or why there was none).
+    verifier_status: int | None = None
+    verifier_answer: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    WalletResident,
+    WalletSession,
+    WalletCredential,
+    WalletCredentialCopy,
+    WalletPresentationRequest,
+    WalletConsent,
+    WalletPresentation,
+)

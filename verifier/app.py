@@ -8,22 +8,17 @@ with a forged or expired registry does not start.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 from fastapi import FastAPI
 
-from tsunagu.jwk import parse_public_jwk
-from tsunagu.encoding import json_loads
 from tsunagu.service.app import build_service_app
-from tsunagu.service.clock import Clock, utc_now
-from tsunagu.trust import TrustRegistry, load_trust_registry
+from tsunagu.service.clock import Clock
 
 from .routes import admin, oid4vp
 from .settings import VerifierSettings
 from .tables import TABLES
 
-__all__ = ["create_app", "load_registry"]
+__all__ = ["create_app"]
 
 DESCRIPTION = """\
 Verifiers (a bank, a landlord ...) ask residents' wallets for credentials with OpenID for Verifiable
@@ -34,27 +29,11 @@ English and Japanese and the party a failure belongs to.
 """
 
 
-def load_registry(settings: VerifierSettings, *, clock: Clock) -> TrustRegistry | None:
-    """The verified trust registry the settings name, or ``None`` when they name none.
-
-    Raises:
-        TrustRegistrySignatureInvalid, TrustRegistryExpired, TrustRegistryInvalid; OSError.
-    """
-    if settings.trust_registry_path is None or settings.trust_registry_jwk_path is None:
-        return None
-    key = parse_public_jwk(json_loads(Path(settings.trust_registry_jwk_path).read_bytes()))
-    token = Path(settings.trust_registry_path).read_text(encoding="ascii")
-    return load_trust_registry(token, key=key, now=clock())
-
-
 def create_app(
     settings: VerifierSettings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None
 ) -> FastAPI:
-    clock = clock or utc_now
-    registry = load_registry(settings, clock=clock)
     app = build_service_app(title="Tsunagu verifier", description=DESCRIPTION, settings=settings, tables=TABLES,
                             http=http, clock=clock)
-    app.state.registry = registry
     app.include_router(admin.router)
     app.include_router(oid4vp.router)
     return app

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Request
 
 from tsunagu.service.auth import AdminKeyDep
 from tsunagu.service.clock import ClockDep
 from tsunagu.service.database import SessionDep
-from tsunagu.trust import TrustRegistry
+from tsunagu.service.http import HttpDep
+from tsunagu.service.registry import RegistryDep
 
 from .settings import VerifierSettings
 
@@ -22,16 +22,6 @@ def _settings(request: Request) -> VerifierSettings:
     return settings
 
 
-def _http(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
-    return client
-
-
-def _registry(request: Request) -> TrustRegistry | None:
-    registry: TrustRegistry | None = request.app.state.registry
-    return registry
 
 
 SettingsDep = Annotated[VerifierSettings, Depends(_settings)]
-HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
-RegistryDep = Annotated[TrustRegistry | None, Depends(_registry)]

@@ -16,12 +16,11 @@ from fastapi import FastAPI
 from tsunagu.errors import DcqlError, ProtocolError, TsunaguError
 from tsunagu.sealing import SealedValueInvalid
 from tsunagu.service.app import build_service_app
-from tsunagu.service.clock import Clock, utc_now
+from tsunagu.service.clock import Clock
 from tsunagu.service.http import FetchError
 
 from .errors import InvalidChoice, IssuerUnavailable, StoredSecretUnusable
 from .routes import admin, credentials, presentations, records, session
-from .services.registry import load_registry
 from .settings import WalletSettings
 from .tables import TABLES
 
@@ -49,11 +48,8 @@ CORE_TO_WIRE: dict[type[TsunaguError], type[ProtocolError]] = {
 
 def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = None,
                clock: Clock | None = None) -> FastAPI:
-    clock = clock or utc_now
-    registry = load_registry(settings, now=clock())
     app = build_service_app(title="Tsunagu wallet", description=DESCRIPTION, settings=settings, tables=TABLES,
                             http=http, clock=clock, core_to_wire=CORE_TO_WIRE)
-    app.state.registry = registry
     app.include_router(admin.router)
     app.include_router(session.router)
     app.include_router(credentials.router)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tsunagu.service.auth import AdminKeyDep
 from tsunagu.service.clock import ClockDep
 from tsunagu.service.database import SessionDep
-from tsunagu.trust import TrustRegistry
+from tsunagu.service.http import HttpDep
+from tsunagu.service.registry import RegistryDep
 
 from .services.accounts import Resident, authenticate
 from .settings import WalletSettings
@@ -25,19 +25,9 @@ def _settings(request: Request) -> WalletSettings:
     return settings
 
 
-def _http(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
-    return client
-
-
-def _registry(request: Request) -> TrustRegistry | None:
-    registry: TrustRegistry | None = request.app.state.registry
-    return registry
 
 
 SettingsDep = Annotated[WalletSettings, Depends(_settings)]
-HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]
-RegistryDep = Annotated[TrustRegistry | None, Depends(_registry)]
 
 # Declared so /docs offers an "Authorize" button; the check itself is authenticate()'s.
 _bearer = HTTPBearer(auto_error=False, scheme_name="ResidentSession",

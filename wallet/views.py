@@ -39,7 +39,7 @@ from .services.accounts import Resident
 from .services.holdings import Held, claim_name
 from .services.matching import Matching
 from .services.requests import Assessment, query_of
-from .services.times import aware, utc
+from tsunagu.service.database import utc
 from .tables import WalletConsent, WalletPresentation, WalletPresentationRequest
 
 __all__ = ["resident_view", "credential_view", "request_view", "consent_view", "presentation_view"]
@@ -86,8 +86,8 @@ def credential_view(held: Held, registry: TrustRegistry | None, *, now: datetime
     row = held.row
     return CredentialView(
         id=row.id, type=_type(held), issuer=_issuer(held, registry), claims=_claim_values(held),
-        issued_at=aware(row.iat) if row.iat else None, expires_at=aware(row.exp) if row.exp else None,
-        valid=not held.expired(now), copies=held.copies, copies_left=held.copies_left, received_at=aware(row.received_at),
+        issued_at=utc(row.iat) if row.iat else None, expires_at=utc(row.exp) if row.exp else None,
+        valid=not held.expired(now), copies=held.copies, copies_left=held.copies_left, received_at=utc(row.received_at),
     )
 
 
@@ -147,10 +147,10 @@ def request_view(row: WalletPresentationRequest, assessment: Assessment, matchin
     sets = ([CredentialSetView(options=[list(o) for o in s.options], required=s.required)
              for s in query.credential_sets] if query.credential_sets else None)
     status = row.status
-    if status == "pending" and aware(row.expires_at) <= utc(now):
+    if status == "pending" and utc(row.expires_at) <= utc(now):
         status = "expired"
     return PresentationRequestView(
-        id=row.id, status=status, created_at=aware(row.created_at), expires_at=aware(row.expires_at),
+        id=row.id, status=status, created_at=utc(row.created_at), expires_at=utc(row.expires_at),
         verifier=_verifier(row.client_id, row.verifier_name_en, row.verifier_name_ja, registry),
         purpose=_purpose(row.purpose, row.purpose_text_en, row.purpose_text_ja, registration is not None),
         retention=retention, credential_queries=queries, credential_sets=sets, flags=flags,
@@ -177,7 +177,7 @@ def consent_view(row: WalletConsent, registry: TrustRegistry | None) -> ConsentV
         verifier=_verifier(row.client_id, row.verifier_name_en, row.verifier_name_ja, registry),
         purpose=_purpose(row.purpose, row.purpose_text_en, row.purpose_text_ja, registered),
         retention_days=row.retention_days, registry=row.registry_iss, claims=_paths(row.claims),
-        credentials=json.loads(row.credentials), granted_at=aware(row.granted_at),
+        credentials=json.loads(row.credentials), granted_at=utc(row.granted_at),
     )
 
 
@@ -187,6 +187,6 @@ def presentation_view(row: WalletPresentation, registry: TrustRegistry | None) -
         kind="decline" if row.kind == "decline" else "presentation",
         verifier=_verifier(row.client_id, row.verifier_name_en, row.verifier_name_ja, registry),
         response_uri=row.response_uri, claims=_paths(row.claims), credentials=json.loads(row.credentials),
-        status="sent" if row.status == "sent" else "failed", sent_at=aware(row.sent_at),
+        status="sent" if row.status == "sent" else "failed", sent_at=utc(row.sent_at),
         verifier_status=row.verifier_status, verifier_answer=row.verifier_answer, error=row.error,
     )

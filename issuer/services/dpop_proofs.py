@@ -13,7 +13,7 @@ from tsunagu.dpop import InvalidDpopProof, VerifiedDpopProof, verify_dpop_proof
 
 from ..settings import IssuerSettings
 from ..tables import IssuerDpopJti
-from .times import db_time
+from tsunagu.service.database import utc
 
 __all__ = ["DpopReplayed", "check_dpop_proof"]
 
@@ -54,8 +54,8 @@ def check_dpop_proof(
         clock_skew=skew,
     )
     # Forget proofs that could no longer be accepted anyway; the index keeps this cheap.
-    session.exec(delete(IssuerDpopJti).where(col(IssuerDpopJti.expires_at) < db_time(now)))
-    session.add(IssuerDpopJti(jkt=proof.jkt, jti=proof.jti, expires_at=db_time(proof.iat + max_age + 2 * skew)))
+    session.exec(delete(IssuerDpopJti).where(col(IssuerDpopJti.expires_at) < utc(now)))
+    session.add(IssuerDpopJti(jkt=proof.jkt, jti=proof.jti, expires_at=utc(proof.iat + max_age + 2 * skew)))
     try:
         session.commit()
     except IntegrityError:

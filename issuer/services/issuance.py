@@ -33,7 +33,7 @@ from .keys import active_signing_key
 from .nonces import consume_nonces
 from .offers import offer_aad
 from .tenants import tenant_credential_type
-from .times import db_time
+from tsunagu.service.database import utc
 from .tokens import AccessContext
 
 __all__ = ["issue_credentials"]
@@ -102,7 +102,7 @@ def issue_credentials(
             tenant=tenant.id,
             offer_id=offer.id,
             credential_count=len(proofs),
-            created_at=db_time(now),
+            created_at=utc(now),
         )
     )
     session.flush()  # the credential rows reference it; without relationships the ORM does not order the inserts
@@ -130,8 +130,8 @@ def issue_credentials(
                 vct=ctype.vct,
                 holder_jkt=proof.thumbprint,
                 signing_kid=key.kid or "",
-                iat=db_time(iat),
-                exp=db_time(exp),
+                iat=utc(iat),
+                exp=utc(exp),
             )
         )
     session.commit()

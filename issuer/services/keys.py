@@ -19,7 +19,7 @@ from tsunagu.sealing import seal, unseal
 
 from ..settings import IssuerSettings
 from ..tables import IssuerSigningKey
-from .times import db_time
+from tsunagu.service.database import utc
 
 __all__ = ["ensure_signing_keys", "active_signing_key", "published_jwks"]
 
@@ -46,7 +46,7 @@ def ensure_signing_keys(session: Session, settings: IssuerSettings, *, now: date
                 aad=_aad(key.thumbprint()),
             ),
             public_jwk=json_dumps(key.public.to_jwk()),
-            created_at=db_time(now),
+            created_at=utc(now),
         )
         session.add(row)
         try:

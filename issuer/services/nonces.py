@@ -18,7 +18,7 @@ from tsunagu.oid4vci import InvalidNonce, NonceResponse
 from ..settings import IssuerSettings, IssuerTenant
 from ..tables import IssuerNonce
 from .codes import new_secret
-from .times import db_time
+from tsunagu.service.database import utc
 
 __all__ = ["create_nonce", "consume_nonces"]
 
@@ -27,14 +27,14 @@ _SWEEP_AFTER = timedelta(hours=1)
 
 
 def create_nonce(session: Session, settings: IssuerSettings, tenant: IssuerTenant, *, now: datetime) -> NonceResponse:
-    session.exec(delete(IssuerNonce).where(col(IssuerNonce.expires_at) < db_time(now - _SWEEP_AFTER)))
+    session.exec(delete(IssuerNonce).where(col(IssuerNonce.expires_at) < utc(now - _SWEEP_AFTER)))
     nonce = new_secret()
     session.add(
         IssuerNonce(
             nonce=nonce,
             tenant=tenant.id,
-            created_at=db_time(now),
-            expires_at=db_time(now + timedelta(seconds=settings.c_nonce_lifetime_seconds)),
+            created_at=utc(now),
+            expires_at=utc(now + timedelta(seconds=settings.c_nonce_lifetime_seconds)),
         )
     )
     session.commit()
@@ -58,9 +58,9 @@ def consume_nonces(session: Session, tenant: IssuerTenant, nonces: Iterable[str]
                 col(IssuerNonce.nonce) == nonce,
                 col(IssuerNonce.tenant) == tenant.id,
                 col(IssuerNonce.used_at).is_(None),
-                col(IssuerNonce.expires_at) > db_time(now),
+                col(IssuerNonce.expires_at) > utc(now),
             )
-            .values(used_at=db_time(now))
+            .values(used_at=utc(now))
         )
         if result.rowcount != 1:
             session.rollback()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from tsunagu.oid4vci import InvalidNotificationId, NotificationRequest
 
 from ..tables import IssuerNotification
-from .times import db_time
+from tsunagu.service.database import utc
 from .tokens import AccessContext
 
 __all__ = ["record_notification"]
@@ -26,6 +26,6 @@ def record_notification(session: Session, access: AccessContext, request: Notifi
         raise InvalidNotificationId("this notification_id was not issued with this access token")
     row.event = request.event
     row.event_description = request.event_description
-    row.event_at = db_time(now)
+    row.event_at = utc(now)
     session.add(row)
     session.commit()

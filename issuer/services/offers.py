@@ -24,7 +24,7 @@ from ..settings import IssuerSettings, IssuerTenant
 from ..tables import IssuerCredential, IssuerOffer
 from .codes import digest, new_secret, new_tx_code, tx_code_mac
 from .tenants import tenant_credential_type
-from .times import aware, db_time
+from tsunagu.service.database import utc
 
 __all__ = ["OfferSpec", "CreatedOffer", "OfferStatus", "create_offer", "offer_document", "offer_status", "offer_aad"]
 
@@ -114,8 +114,8 @@ def create_offer(session: Session, settings: IssuerSettings, tenant: IssuerTenan
             sealed_offer=seal(key, json_dumps(offer.to_json()).encode(), aad=offer_aad(offer_id)),
             code_hash=digest(code),
             tx_code_mac=tx_code_mac(key, offer_id, tx_code) if tx_code is not None else None,
-            created_at=db_time(now),
-            expires_at=db_time(expires_at),
+            created_at=utc(now),
+            expires_at=utc(expires_at),
         )
     )
     session.commit()
@@ -139,7 +139,7 @@ def offer_document(session: Session, settings: IssuerSettings, tenant: IssuerTen
         UnknownOffer: no such offer for this tenant, or it was redeemed, locked or has expired.
     """
     row = session.get(IssuerOffer, offer_id) if len(offer_id) <= 64 else None
-    if row is None or row.tenant != tenant.id or row.status != "offered" or row.expires_at <= db_time(now):
+    if row is None or row.tenant != tenant.id or row.status != "offered" or row.expires_at <= utc(now):
         raise UnknownOffer("this credential offer does not exist, was already used, or has expired")
     document: dict[str, Any] = json_loads(unseal(settings.master_key_bytes, row.sealed_offer, aad=offer_aad(row.id)))
     return document
@@ -151,7 +151,7 @@ def offer_status(session: Session, tenant: IssuerTenant, offer_id: str, *, now: 
     if row is None or row.tenant != tenant.id:
         raise UnknownOffer("no such offer for this organisation")
     status = row.status
-    if status == "offered" and row.expires_at <= db_time(now):
+    if status == "offered" and row.expires_at <= utc(now):
         status = "expired"
     issued = len(session.exec(select(IssuerCredential.id).where(IssuerCredential.offer_id == row.id)).all())
     return OfferStatus(
@@ -160,8 +160,8 @@ def offer_status(session: Session, tenant: IssuerTenant, offer_id: str, *, now: 
         subject=row.subject,
         status=status,
         tx_code_attempts=row.tx_code_attempts,
-        created_at=aware(row.created_at),
-        expires_at=aware(row.expires_at),
-        redeemed_at=aware(row.redeemed_at) if row.redeemed_at else None,
+        created_at=utc(row.created_at),
+        expires_at=utc(row.expires_at),
+        redeemed_at=utc(row.redeemed_at) if row.redeemed_at else None,
         credentials_issued=issued,
     )

@@ -23,7 +23,7 @@ from ..settings import IssuerSettings, IssuerTenant
 from ..tables import IssuerAccessToken, IssuerOffer
 from .codes import digest, new_secret, tx_code_matches
 from .dpop_proofs import check_dpop_proof
-from .times import db_time
+from tsunagu.service.database import utc
 
 __all__ = ["AccessContext", "redeem_pre_authorized_code", "authenticate_access_token"]
 
@@ -62,7 +62,7 @@ def redeem_pre_authorized_code(
         raise InvalidGrant("the pre-authorized code was already used")
     if offer.status == "locked":
         raise InvalidGrant("too many wrong transaction codes were tried; the pre-authorized code is no longer valid")
-    if offer.expires_at <= db_time(now):
+    if offer.expires_at <= utc(now):
         raise InvalidGrant("the pre-authorized code has expired")
     if offer.tx_code_mac is not None:
         if request.tx_code is None:
@@ -75,7 +75,7 @@ def redeem_pre_authorized_code(
     redeemed = session.exec(
         update(IssuerOffer)
         .where(col(IssuerOffer.id) == offer.id, col(IssuerOffer.status) == "offered")
-        .values(status="redeemed", redeemed_at=db_time(now))
+        .values(status="redeemed", redeemed_at=utc(now))
     )
     if redeemed.rowcount != 1:
         session.rollback()
@@ -90,8 +90,8 @@ def redeem_pre_authorized_code(
             credential_configuration_id=offer.credential_configuration_id,
             client_id=request.client_id,
             dpop_jkt=dpop_jkt,
-            created_at=db_time(now),
-            expires_at=db_time(now + timedelta(seconds=lifetime)),
+            created_at=utc(now),
+            expires_at=utc(now + timedelta(seconds=lifetime)),
         )
     )
     session.commit()
@@ -146,7 +146,7 @@ def authenticate_access_token(
     if scheme.lower() not in ("bearer", "dpop") or not token or len(token) > 512:
         raise InvalidToken("the Authorization header is not 'Bearer <token>' or 'DPoP <token>'", scheme=default_scheme, dpop_algs=algs)
     row = session.get(IssuerAccessToken, digest(token))
-    if row is None or row.tenant != tenant.id or row.expires_at <= db_time(now):
+    if row is None or row.tenant != tenant.id or row.expires_at <= utc(now):
         raise InvalidToken("the access token is not valid here or has expired", scheme=scheme_name(scheme), dpop_algs=algs)
     if row.dpop_jkt is not None:
         if scheme.lower() != "dpop":

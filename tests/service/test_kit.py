@@ -11,7 +11,7 @@ from typing import ClassVar
 import anyio
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 

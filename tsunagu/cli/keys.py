@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any, Final
+from typing import Final
 
 from .base import (
-    DEFAULT_MAX_STATUS_LIST_BYTES,
-    EXIT_INVALID,
     EXIT_OK,
-    InputError,
     Subcommands,
-    UsageError,
-    display,
-    error_json,
-    non_negative_int,
-    parse_time,
-    positive_int,
     print_json,
-    read_bytes,
-    read_json,
-    read_text,
 )
 from ..jwk import Algorithm, generate_key
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .base import (
-    DEFAULT_MAX_STATUS_LIST_BYTES,
     EXIT_INVALID,
     EXIT_OK,
     InputError,
@@ -19,13 +17,10 @@ from .base import (
     error_json,
     non_negative_int,
     parse_time,
-    positive_int,
     print_json,
-    read_bytes,
     read_json,
     read_text,
 )
-from .. import jose
 from ..encoding import b64url_decode, json_loads
 from ..errors import (
     EncodingError,

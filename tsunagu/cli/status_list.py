@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, timezone
 
 from .base import (
     DEFAULT_MAX_STATUS_LIST_BYTES,
@@ -21,8 +19,6 @@ from .base import (
     parse_time,
     positive_int,
     print_json,
-    read_bytes,
-    read_json,
     read_text,
 )
 from .. import jose

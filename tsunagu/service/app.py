@@ -34,6 +34,7 @@ from ..oid4vci import safe_description
 from ..settings import BaseServiceSettings
 from .clock import Clock, utc_now
 from .database import create_db_engine, create_tables
+from .registry import load_registry
 
 __all__ = ["build_service_app", "install_error_handlers", "error_response", "BodySizeLimitMiddleware"]
 
@@ -52,7 +53,7 @@ def build_service_app(
     clock: Clock | None = None,
     core_to_wire: Mapping[type[TsunaguError], type[ProtocolError]] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with settings, engine, clock and outbound client in ``app.state``.
+    """A FastAPI app with settings, engine, clock, outbound client and trust registry in ``app.state``.
 
     The tables are created here, not at import, so a test's ``tmp_path`` database is ready as soon
     as ``create_app`` returns. An outbound client passed in (a test routing to other apps in the
@@ -75,6 +76,7 @@ def build_service_app(
     app.state.engine = create_db_engine(settings.database_url)
     app.state.clock = clock or utc_now
     app.state.http = client
+    app.state.registry = load_registry(settings, now=app.state.clock())
     create_tables(app.state.engine, tables)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app, core_to_wire=core_to_wire or {})

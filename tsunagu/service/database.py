@@ -7,6 +7,7 @@ database, so several workers of one service over one PostgreSQL behave like one.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-__all__ = ["create_db_engine", "create_tables", "get_session", "SessionDep", "is_sqlite"]
+__all__ = ["create_db_engine", "create_tables", "get_session", "SessionDep", "is_sqlite", "utc"]
 
 #: How long a writer waits for SQLite's lock before giving up (another worker is writing).
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -68,3 +69,14 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime, for storing and for comparing with stored values.
+
+    SQLite gives stored times back without an offset (they were stored as UTC); PostgreSQL gives
+    them with one. Passing every time through here on the way in and out makes both the same.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import anyio
 import httpx
+from fastapi import Depends, Request
 
-from ..errors import TsunaguError
+from ..encoding import json_loads
+from ..errors import EncodingError, TsunaguError
 
 __all__ = [
     "FetchedDocument",
@@ -27,6 +30,8 @@ __all__ = [
     "FetchBadStatus",
     "FetchBadContentType",
     "fetch_bounded",
+    "exchange_bounded",
+    "HttpDep",
 ]
 
 
@@ -64,6 +69,68 @@ class FetchedDocument:
     headers: Mapping[str, str]
     body: bytes
 
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> object:
+        """The body as strict JSON, or ``None`` when it is empty or not JSON."""
+        try:
+            return json_loads(self.body) if self.body else None
+        except EncodingError:
+            return None
+
+
+async def exchange_bounded(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    accept: str = "application/json",
+    data: Mapping[str, str] | None = None,
+    json: Any = None,
+    content: str | bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> FetchedDocument:
+    """One request with a size bound and a deadline, returning the answer whatever its status.
+
+    For calls whose error answers matter (a token endpoint's ``error`` code, a verifier's answer
+    to a presentation); :func:`fetch_bounded` is the variant that refuses non-2xx answers.
+
+    Raises:
+        FetchUnreachable, FetchTimeout, FetchTooLarge.
+    """
+    try:
+        with anyio.fail_after(timeout):
+            async with client.stream(
+                method,
+                url,
+                headers={"Accept": accept, **(headers or {})},
+                data=data,
+                json=json,
+                content=content,
+                timeout=httpx.Timeout(timeout),
+                follow_redirects=False,
+            ) as response:
+                declared = response.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+                    raise _too_large(url, max_bytes)
+                body = bytearray()
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise _too_large(url, max_bytes)
+                content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                return FetchedDocument(url, response.status_code, content_type, dict(response.headers), bytes(body))
+    except TimeoutError as exc:
+        raise FetchTimeout(f"{url} did not answer within {timeout:g} seconds", url=url) from exc
+    except httpx.TimeoutException as exc:
+        raise FetchTimeout(f"{url} did not answer within {timeout:g} seconds", url=url) from exc
+    except httpx.HTTPError as exc:
+        raise FetchUnreachable(f"{url} could not be reached ({type(exc).__name__})", url=url) from exc
+
 
 async def fetch_bounded(
     client: httpx.AsyncClient,
@@ -76,7 +143,7 @@ async def fetch_bounded(
     method: str = "GET",
     data: Mapping[str, str] | None = None,
 ) -> FetchedDocument:
-    """Fetch ``url`` with a size bound and a deadline.
+    """Fetch ``url`` with a size bound and a deadline; only a 2xx answer is a document.
 
     ``content_types``, when given, lists the media types (without parameters) accepted in the
     answer's ``Content-Type``: an HTML error page where a JWT was expected is refused here.
@@ -84,49 +151,29 @@ async def fetch_bounded(
     Raises:
         FetchUnreachable, FetchTimeout, FetchTooLarge, FetchBadStatus, FetchBadContentType.
     """
-    try:
-        with anyio.fail_after(timeout):
-            async with client.stream(
-                method,
-                url,
-                headers={"Accept": accept},
-                data=data,
-                timeout=httpx.Timeout(timeout),
-                follow_redirects=False,
-            ) as response:
-                _check_status(url, response)
-                content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-                if content_types is not None and content_type not in content_types:
-                    raise FetchBadContentType(
-                        f"{url} answered with {content_type or 'no content type'}, "
-                        f"expected {' or '.join(sorted(content_types))}",
-                        url=url,
-                        content_type=content_type,
-                    )
-                declared = response.headers.get("content-length")
-                if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                    raise _too_large(url, max_bytes)
-                body = bytearray()
-                async for chunk in response.aiter_raw():
-                    body += chunk
-                    if len(body) > max_bytes:
-                        raise _too_large(url, max_bytes)
-                return FetchedDocument(url, response.status_code, content_type, dict(response.headers), bytes(body))
-    except TimeoutError as exc:
-        raise FetchTimeout(f"{url} did not answer within {timeout:g} seconds", url=url) from exc
-    except httpx.TimeoutException as exc:
-        raise FetchTimeout(f"{url} did not answer within {timeout:g} seconds", url=url) from exc
-    except httpx.HTTPError as exc:
-        raise FetchUnreachable(f"{url} could not be reached ({type(exc).__name__})", url=url) from exc
-
-
-def _check_status(url: str, response: httpx.Response) -> None:
-    if 200 <= response.status_code < 300:
-        return
-    raise FetchBadStatus(
-        f"{url} answered HTTP {response.status_code}", url=url, status=response.status_code
+    document = await exchange_bounded(
+        client, method, url, max_bytes=max_bytes, timeout=timeout, accept=accept, data=data
     )
+    if not document.ok:
+        raise FetchBadStatus(f"{url} answered HTTP {document.status}", url=url, status=document.status)
+    if content_types is not None and document.content_type not in content_types:
+        raise FetchBadContentType(
+            f"{url} answered with {document.content_type or 'no content type'}, "
+            f"expected {' or '.join(sorted(content_types))}",
+            url=url,
+            content_type=document.content_type,
+        )
+    return document
 
 
 def _too_large(url: str, max_bytes: int) -> FetchTooLarge:
     return FetchTooLarge(f"{url} sent more than {max_bytes} bytes", url=url, max_bytes=max_bytes)
+
+
+def _http(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.http
+    return client
+
+
+#: The service's outbound client (``app.state.http``): a test passes one routed to other apps.
+HttpDep = Annotated[httpx.AsyncClient, Depends(_http)]

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from ..errors import AccountLocked, InvalidLogin, InvalidResidentRequest, InvalidSessionToken, UsernameTaken
 from ..settings import WalletSettings
 from ..tables import WalletResident, WalletSession
-from .times import aware, utc
+from tsunagu.service.database import utc
 
 __all__ = [
     "Language",
@@ -84,7 +84,7 @@ def _token_hash(token: str) -> str:
 
 def _resident(row: WalletResident) -> Resident:
     language: Language = "ja" if row.preferred_language == "ja" else "en"
-    return Resident(row.id, row.username, row.display_name, language, aware(row.created_at))
+    return Resident(row.id, row.username, row.display_name, language, utc(row.created_at))
 
 
 def create_resident(session: Session, settings: WalletSettings, new: NewResident, *, now: datetime) -> Resident:
@@ -146,8 +146,8 @@ def log_in(session: Session, settings: WalletSettings, username: str, password: 
         except VerificationError:
             pass
         raise InvalidLogin("the username or the password is wrong")
-    if row.locked_until is not None and aware(row.locked_until) > now:
-        raise _locked(aware(row.locked_until), now)
+    if row.locked_until is not None and utc(row.locked_until) > now:
+        raise _locked(utc(row.locked_until), now)
     try:
         hasher.verify(row.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -213,7 +213,7 @@ def authenticate(session: Session, authorization: str | None, *, now: datetime) 
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         raise InvalidSessionToken("the Authorization header is not 'Bearer <access_token>'")
     row = session.get(WalletSession, _token_hash(token))
-    if row is None or aware(row.expires_at) <= utc(now):
+    if row is None or utc(row.expires_at) <= utc(now):
         raise InvalidSessionToken("the session is unknown or has expired; log in again")
     resident = session.get(WalletResident, row.resident_id)
     if resident is None:

@@ -29,7 +29,7 @@ from tsunagu.sealing import seal, unseal
 from ..errors import NoUnusedCopy, NotFound
 from ..settings import WalletSettings
 from ..tables import WalletCredential, WalletCredentialCopy
-from .times import aware, utc
+from tsunagu.service.database import utc
 
 __all__ = [
     "REGISTERED_CLAIMS",
@@ -68,7 +68,7 @@ class Held:
         return {k: v for k, v in self.decoded.claims.items() if k not in REGISTERED_CLAIMS}
 
     def expired(self, now: datetime) -> bool:
-        return self.row.exp is not None and aware(self.row.exp) <= utc(now)
+        return self.row.exp is not None and utc(self.row.exp) <= utc(now)
 
 
 def _aad(copy_id: str, resident_id: str, what: str) -> bytes:

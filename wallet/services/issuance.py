@@ -32,7 +32,7 @@ from tsunagu.jwk import Algorithm, PrivateJwk, PublicJwk, generate_key, parse_jw
 from tsunagu.oid4vp import origin_of
 from tsunagu.sd_jwt.holder import decode_sd_jwt
 from tsunagu.sd_jwt_vc import issuer_key_resolver, parse_issuer_metadata, verify_sd_jwt_vc
-from tsunagu.service.http import FetchError, fetch_bounded
+from tsunagu.service.http import FetchedDocument, FetchError, exchange_bounded, fetch_bounded
 
 from ..errors import (
     IssuedCredentialRejected,
@@ -44,7 +44,6 @@ from ..errors import (
 from ..settings import WalletSettings
 from ..tables import WalletCredential
 from .holdings import REGISTERED_CLAIMS, IssuedCopy, store_credential
-from .outbound import Answer, post_bounded
 
 __all__ = ["OfferAcceptance", "accept_offer"]
 
@@ -97,16 +96,17 @@ class _Issuer:
         return {"Authorization": f"{self.token_type} {self.access_token}", **self._dpop(url, with_token=True)}
 
     async def post(self, url: str, step: str, *, max_bytes: int | None = None, data: Mapping[str, str] | None = None,
-                   json: Any = None, authorized: bool = False) -> Answer:
+                   json: Any = None, authorized: bool = False) -> FetchedDocument:
         headers = self.authorization(url) if authorized else self._dpop(url, with_token=False)
         try:
-            return await post_bounded(self.http, url, max_bytes=max_bytes or self.settings.max_metadata_bytes,
-                                      timeout=self.settings.http_timeout_seconds, data=data, json=json,
-                                      headers={"Accept": "application/json", **headers})
+            return await exchange_bounded(self.http, "POST", url,
+                                          max_bytes=max_bytes or self.settings.max_metadata_bytes,
+                                          timeout=self.settings.http_timeout_seconds, data=data, json=json,
+                                          headers=headers)
         except FetchError as exc:
             raise IssuerUnavailable(f"the {step} at {self.name} failed: {exc.reason}", issuer=self.name) from None
 
-    def refused(self, answer: Answer, step: str) -> IssuerRefused | IssuerUnavailable:
+    def refused(self, answer: FetchedDocument, step: str) -> IssuerRefused | IssuerUnavailable:
         """The typed error for an issuer's error answer, naming the issuer and its error code."""
         body = answer.json()
         if answer.status >= 500 or not isinstance(body, Mapping) or not isinstance(body.get("error"), str):

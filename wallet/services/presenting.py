@@ -34,7 +34,7 @@ from tsunagu.errors import DcqlNotSatisfied, TsunaguError
 from tsunagu.kb_jwt import KeyBindingRequest
 from tsunagu.oid4vp import build_authorization_error_form, build_authorization_response_form
 from tsunagu.sd_jwt.holder import decode_sd_jwt, present_sd_jwt
-from tsunagu.service.http import FetchError
+from tsunagu.service.http import FetchError, exchange_bounded
 from tsunagu.trust import TrustRegistry
 
 from ..errors import InvalidChoice, OutsideRegisteredPurpose, RequestAlreadyAnswered
@@ -42,10 +42,9 @@ from ..settings import WalletSettings
 from ..tables import WalletConsent, WalletPresentation, WalletPresentationRequest
 from .holdings import claim_unused_copy, encode_paths, open_copy
 from .matching import Matching, match_held
-from .outbound import post_bounded
 from .registry import require_registry
 from .requests import Assessment, assess, check_open, own_request, query_of
-from .times import utc
+from tsunagu.service.database import utc
 
 __all__ = ["Approval", "approve", "decline"]
 
@@ -263,8 +262,8 @@ def _record(row: WalletPresentationRequest, resident_id: str, *, kind: str, cons
 async def _send(http: httpx.AsyncClient, settings: WalletSettings, record: WalletPresentation, form: str) -> None:
     """POST to the ``response_uri`` (checked https, or loopback http, when the request was verified)."""
     try:
-        answer = await post_bounded(http, record.response_uri, max_bytes=_MAX_ANSWER_BYTES,
-                                    timeout=settings.http_timeout_seconds, content=form, headers=_FORM)
+        answer = await exchange_bounded(http, "POST", record.response_uri, max_bytes=_MAX_ANSWER_BYTES,
+                                        timeout=settings.http_timeout_seconds, content=form, headers=_FORM)
     except FetchError as exc:
         record.status, record.error = "failed", f"the verifier could not be reached: {exc.reason}"
         return

@@ -39,7 +39,7 @@ from ..errors import NotFound, RequestAlreadyAnswered, RequestExpired, VerifierU
 from ..settings import WalletSettings
 from ..tables import WalletPresentationRequest
 from .registry import require_registry
-from .times import aware, utc
+from tsunagu.service.database import utc
 
 __all__ = ["Assessment", "receive_request", "own_request", "check_open", "assess", "query_of"]
 
@@ -181,7 +181,7 @@ def check_open(session: Session, row: WalletPresentationRequest, *, now: datetim
         raise RequestExpired("this request expired before you answered it; ask the verifier for a new one")
     if row.status != "pending":
         raise RequestAlreadyAnswered(f"this request has already been answered ({row.status}); a request is answered once")
-    if aware(row.expires_at) <= utc(now):
+    if utc(row.expires_at) <= utc(now):
         session.execute(update(WalletPresentationRequest)
                         .where(col(WalletPresentationRequest.id) == row.id,
                                col(WalletPresentationRequest.status) == "pending")

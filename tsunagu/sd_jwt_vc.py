@@ -233,19 +233,25 @@ class IssuerMetadata:
     jwks_uri: str | None
 
 
-def jwt_vc_issuer_metadata_url(iss: str) -> str:
+def jwt_vc_issuer_metadata_url(iss: str, *, allow_http_loopback: bool = False) -> str:
     """Where an issuer's metadata lives: the well-known suffix goes between host and path.
 
     ``https://example.com/tenant/1`` → ``https://example.com/.well-known/jwt-vc-issuer/tenant/1``.
+    ``allow_http_loopback`` admits ``http`` on 127.0.0.1, localhost and ::1, for a demo on one machine.
 
     Raises:
         InvalidIssuerMetadata: ``iss`` is not an https URL without query or fragment.
     """
     parts = urlsplit(iss)
-    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+    loopback_http = allow_http_loopback and parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+    if (parts.scheme != "https" and not loopback_http) or not parts.netloc or parts.query or parts.fragment:
         raise InvalidIssuerMetadata(f"the issuer {iss!r} is not an https URL without query or fragment")
     path = parts.path.rstrip("/")
-    return urlunsplit(("https", parts.netloc, JWT_VC_ISSUER_WELL_KNOWN + path, "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, JWT_VC_ISSUER_WELL_KNOWN + path, "", ""))
+
+
+#: Hosts where plain http may be allowed (a demo with every party on one machine).
+_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def parse_issuer_metadata(document: object, *, expected_issuer: str) -> IssuerMetadata:

@@ -132,7 +132,6 @@ def test_offer_json_from_reference() -> None:
         (oid4vci.credential_issuer_metadata_url, "https://issuer.example.com/tenant", "https://issuer.example.com/.well-known/openid-credential-issuer/tenant"),
         (oid4vci.credential_issuer_metadata_url, "https://tenant.issuer.example.com", "https://tenant.issuer.example.com/.well-known/openid-credential-issuer"),
         (oid4vci.authorization_server_metadata_url, "https://issuer.example.com/tenant/", "https://issuer.example.com/.well-known/oauth-authorization-server/tenant"),
-        (oid4vci.jwt_vc_issuer_metadata_url, "https://issuer.example.com:8443/a/b", "https://issuer.example.com:8443/.well-known/jwt-vc-issuer/a/b"),
     ],
 )
 def test_well_known_urls_insert_the_suffix_before_the_path(function: Callable[[str], str], identifier: str, expected: str) -> None:

@@ -323,3 +323,18 @@ def test_retention_durations(text: str, days: int) -> None:
 def test_retention_other_than_days_or_weeks_is_refused(text: object) -> None:
     with pytest.raises(InvalidVerifierInfo):
         parse_retention(text)
+
+
+def test_unverified_client_id_reads_the_claim_but_refuses_a_non_request_object() -> None:
+    from tsunagu import jose, oid4vp
+    from tsunagu.jwk import generate_key
+
+    key = generate_key("ES256")
+    token = jose.sign_compact({"alg": "ES256", "typ": "oauth-authz-req+jwt"}, {"client_id": "x509_hash:abc"}, key)
+    assert oid4vp.unverified_client_id(token) == "x509_hash:abc"
+    wrong_typ = jose.sign_compact({"alg": "ES256", "typ": "JWT"}, {"client_id": "x509_hash:abc"}, key)
+    with pytest.raises(oid4vp.RequestObjectInvalid):
+        oid4vp.unverified_client_id(wrong_typ)
+    no_client = jose.sign_compact({"alg": "ES256", "typ": "oauth-authz-req+jwt"}, {}, key)
+    with pytest.raises(oid4vp.RequestObjectInvalid):
+        oid4vp.unverified_client_id(no_client)

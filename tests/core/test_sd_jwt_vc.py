@@ -187,3 +187,21 @@ def test_resolver_refuses_a_credential_from_another_issuer(
 def test_bad_metadata_rejected(document: object) -> None:
     with pytest.raises(InvalidIssuerMetadata):
         parse_issuer_metadata(document, expected_issuer=ISS)
+
+
+@pytest.mark.parametrize(
+    ("iss", "allowed"),
+    [
+        ("http://127.0.0.1:8001/employer", True),
+        ("http://localhost:8001/employer", True),
+        ("http://issuer.example.com/employer", False),
+    ],
+)
+def test_issuer_metadata_url_admits_http_only_on_loopback_when_asked(iss: str, allowed: bool) -> None:
+    with pytest.raises(InvalidIssuerMetadata):
+        jwt_vc_issuer_metadata_url(iss)
+    if allowed:
+        assert jwt_vc_issuer_metadata_url(iss, allow_http_loopback=True).endswith("/.well-known/jwt-vc-issuer/employer")
+    else:
+        with pytest.raises(InvalidIssuerMetadata):
+            jwt_vc_issuer_metadata_url(iss, allow_http_loopback=True)

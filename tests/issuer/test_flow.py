@@ -10,7 +10,7 @@ import pytest
 from tsunagu import oid4vci
 from tsunagu.jwk import parse_jwks
 from tsunagu.sd_jwt.holder import decode_sd_jwt
-from tsunagu.sd_jwt_vc import issuer_key_resolver, parse_issuer_metadata, verify_sd_jwt_vc
+from tsunagu.sd_jwt_vc import issuer_key_resolver, jwt_vc_issuer_metadata_url, parse_issuer_metadata, verify_sd_jwt_vc
 
 from .conftest import ADMIN, BASE, EMPLOYER, EMPLOYMENT_CLAIMS, Issuer, Wallet
 
@@ -39,7 +39,7 @@ async def test_metadata_documents_are_what_a_wallet_expects(issuer: Issuer) -> N
     assert authorization.grant_types_supported == (oid4vci.PRE_AUTHORIZED_CODE_GRANT,)
     assert authorization.dpop_signing_alg_values_supported == ("ES256", "EdDSA")
 
-    jwt_vc = (await issuer.client.get(oid4vci.jwt_vc_issuer_metadata_url(EMPLOYER))).json()
+    jwt_vc = (await issuer.client.get(jwt_vc_issuer_metadata_url(EMPLOYER, allow_http_loopback=True))).json()
     keys = parse_issuer_metadata(jwt_vc, expected_issuer=EMPLOYER).jwks
     assert keys is not None and len(keys) == 1 and keys[0].alg == "ES256"
 

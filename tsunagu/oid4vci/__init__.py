@@ -41,7 +41,6 @@ from .identifiers import (
     authorization_server_metadata_url,
     credential_issuer_metadata_url,
     is_loopback_host,
-    jwt_vc_issuer_metadata_url,
     well_known_url,
 )
 from .metadata import (
@@ -109,7 +108,6 @@ __all__ = [
     "well_known_url",
     "credential_issuer_metadata_url",
     "authorization_server_metadata_url",
-    "jwt_vc_issuer_metadata_url",
     "FORMAT_DC_SD_JWT",
     "Display",
     "ClaimDisplay",

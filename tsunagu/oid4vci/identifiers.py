@@ -28,7 +28,6 @@ __all__ = [
     "well_known_url",
     "credential_issuer_metadata_url",
     "authorization_server_metadata_url",
-    "jwt_vc_issuer_metadata_url",
 ]
 
 CREDENTIAL_ISSUER_WELL_KNOWN: Final = "/.well-known/openid-credential-issuer"
@@ -110,7 +109,3 @@ def authorization_server_metadata_url(issuer: str, *, allow_http_loopback: bool 
     return well_known_url(issuer, OAUTH_AUTHORIZATION_SERVER_WELL_KNOWN)
 
 
-def jwt_vc_issuer_metadata_url(issuer: str, *, allow_http_loopback: bool = False) -> str:
-    """SD-JWT VC §5: where the JWT VC Issuer Metadata of ``issuer`` lives (``http`` on loopback allowed)."""
-    check_identifier(issuer, what="the issuer", error=InvalidIssuerIdentifier, allow_http_loopback=allow_http_loopback)
-    return well_known_url(issuer, JWT_VC_ISSUER_WELL_KNOWN)

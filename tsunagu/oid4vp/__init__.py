@@ -59,6 +59,7 @@ from .request import (
     request_object_claims,
     request_object_signing_input,
     sign_request_object,
+    unverified_client_id,
     verify_request_object,
 )
 from .response import (
@@ -96,6 +97,7 @@ __all__ = [
     "VerifiedRequest", "AuthorizationRequestReference", "RequestUriPost", "request_object_claims",
     "request_object_signing_input", "sign_request_object", "build_authorization_request_uri",
     "parse_authorization_request_uri", "build_request_uri_post", "parse_request_uri_post", "verify_request_object",
+    "unverified_client_id",
     "origin_of",
     # response
     "AuthorizationResponse", "AuthorizationErrorResponse", "parse_authorization_response",

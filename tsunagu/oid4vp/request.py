@@ -43,6 +43,7 @@ from .form import parse_form
 from .verifier_info import PurposeStatement, VerifierInfo, parse_purpose_statement, parse_verifier_info
 
 __all__ = [
+    "unverified_client_id",
     "TYP_REQUEST_OBJECT",
     "MEDIA_TYPE_REQUEST_OBJECT",
     "AUD_SELF_ISSUED",
@@ -310,6 +311,25 @@ def parse_authorization_request_uri(
         request_uri_method=method,
         request=request,
     )
+
+
+def unverified_client_id(token: str) -> str:
+    """The ``client_id`` a request object claims, before anything about it is verified.
+
+    Only for finding which registry entry to verify it against (a wallet given a bare
+    ``request_uri`` learns the client_id nowhere else); :func:`verify_request_object` then checks
+    the signature and that the certificate is issued to exactly this client_id.
+
+    Raises:
+        RequestObjectInvalid: not a request object, or no client_id.
+    """
+    try:
+        client_id = jose.parse_compact(token, typ=TYP_REQUEST_OBJECT).payload.get("client_id")
+    except JoseError as exc:
+        raise RequestObjectInvalid(f"the request object is not acceptable: {exc.reason}") from None
+    if not isinstance(client_id, str) or not client_id:
+        raise RequestObjectInvalid("the request object names no client_id")
+    return client_id
 
 
 def verify_request_object(

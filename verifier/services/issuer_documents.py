@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -19,7 +19,7 @@ from tsunagu.encoding import json_loads
 from tsunagu.errors import EncodingError, InvalidIssuerMetadata, InvalidStatusReference, IssuerKeyNotFound, JwkError
 from tsunagu.jwk import PublicJwk, parse_jwks, select_key
 from tsunagu.oid4vp import origin_of
-from tsunagu.sd_jwt_vc import JWT_VC_ISSUER_WELL_KNOWN, jwt_vc_issuer_metadata_url, parse_issuer_metadata
+from tsunagu.sd_jwt_vc import jwt_vc_issuer_metadata_url, parse_issuer_metadata
 from tsunagu.service.http import fetch_bounded
 from tsunagu.settings import is_loopback_url
 from tsunagu.status_list import MEDIA_TYPE_STATUSLIST_JWT, StatusListToken, verify_status_list_token
@@ -96,11 +96,7 @@ class IssuerDocuments:
         return scheme == "https" or (scheme == "http" and loopback)
 
     def _metadata_url(self, iss: str) -> str:
-        parts = urlsplit(iss)
-        if parts.scheme == "http" and self._may_fetch(iss) and not parts.query and not parts.fragment:
-            # The demo's issuer on 127.0.0.1 speaks plain http; the path insertion rule is the same.
-            return urlunsplit(("http", parts.netloc, JWT_VC_ISSUER_WELL_KNOWN + parts.path.rstrip("/"), "", ""))
-        return jwt_vc_issuer_metadata_url(iss)
+        return jwt_vc_issuer_metadata_url(iss, allow_http_loopback=self._settings.allow_insecure_loopback)
 
     async def _fetch_json(self, url: str) -> object:
         fetched = await fetch_bounded(self._http, url, max_bytes=self._settings.max_metadata_bytes,

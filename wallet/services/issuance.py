@@ -31,7 +31,7 @@ from tsunagu.errors import EncodingError, JwkError, TsunaguError
 from tsunagu.jwk import Algorithm, PrivateJwk, PublicJwk, generate_key, parse_jwks, parse_public_jwk
 from tsunagu.oid4vp import origin_of
 from tsunagu.sd_jwt.holder import decode_sd_jwt
-from tsunagu.sd_jwt_vc import issuer_key_resolver, parse_issuer_metadata, verify_sd_jwt_vc
+from tsunagu.sd_jwt_vc import issuer_key_resolver, jwt_vc_issuer_metadata_url, parse_issuer_metadata, verify_sd_jwt_vc
 from tsunagu.service.http import FetchedDocument, FetchError, exchange_bounded, fetch_bounded
 
 from ..errors import (
@@ -293,7 +293,7 @@ def _bound_key(issuer: _Issuer, credential: str, keys: dict[str, PrivateJwk]) ->
 
 async def _issuer_keys(issuer: _Issuer, iss: str) -> tuple[PublicJwk, ...]:
     """The keys ``iss`` publishes in its JWT VC Issuer Metadata (SD-JWT VC §5), from the issuer's own origin."""
-    url = oid4vci.jwt_vc_issuer_metadata_url(iss, allow_http_loopback=issuer.loopback)
+    url = jwt_vc_issuer_metadata_url(iss, allow_http_loopback=issuer.loopback)
     document = parse_issuer_metadata(await issuer.get_json(url, "the issuer's keys"), expected_issuer=iss)
     if document.jwks is not None:
         return document.jwks

@@ -20,10 +20,9 @@ import httpx
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from tsunagu import jose, oid4vp
+from tsunagu import oid4vp
 from tsunagu.dcql import DcqlQuery, parse_dcql_query
 from tsunagu.encoding import json_dumps, json_loads
-from tsunagu.errors import JoseError
 from tsunagu.service.http import FetchError, fetch_bounded
 from tsunagu.settings import is_loopback_url
 from tsunagu.trust import (
@@ -90,19 +89,6 @@ def _verifier(registry: TrustRegistry, client_id: str) -> VerifierEntry:
     return entry
 
 
-def _unverified_client_id(token: str) -> str:
-    # Only to find the registry entry to verify against; verify_request_object then checks the
-    # signature and that the certificate is issued to exactly this client_id. (A helper for this
-    # belongs in tsunagu.oid4vp.request.)
-    try:
-        client_id = jose.parse_compact(token, typ=oid4vp.TYP_REQUEST_OBJECT).payload.get("client_id")
-    except JoseError as exc:
-        raise oid4vp.RequestObjectInvalid(f"the request object is not acceptable: {exc.reason}") from None
-    if not isinstance(client_id, str) or not client_id:
-        raise oid4vp.RequestObjectInvalid("the request object names no client_id")
-    return client_id
-
-
 async def _fetch_request_object(http: httpx.AsyncClient, settings: WalletSettings, ref: _Reference,
                                 wallet_nonce: str | None) -> str:
     assert ref.request_uri is not None
@@ -141,7 +127,7 @@ async def receive_request(
         _verifier(registry, ref.client_id)  # before fetching anything from an unknown party
     wallet_nonce = secrets.token_urlsafe(16) if ref.method == "post" else None
     token = ref.request if ref.request is not None else await _fetch_request_object(http, settings, ref, wallet_nonce)
-    client_id = ref.client_id or _unverified_client_id(token)
+    client_id = ref.client_id or oid4vp.unverified_client_id(token)
     entry = _verifier(registry, client_id)
     verified = oid4vp.verify_request_object(
         token, client_id=client_id, trust_anchor=registry.root_certificate, now=now, wallet_nonce=wallet_nonce,

@@ -27,6 +27,7 @@ __all__ = [
     "IssuerUnavailable",
     "IssuedCredentialRejected",
     "TrustRegistryMissing",
+    "VerifierRefused",
     "VerifierUnavailable",
     "RequestExpired",
     "RequestAlreadyAnswered",
@@ -147,6 +148,13 @@ class TrustRegistryMissing(WalletError):
     code = "wallet.trust_registry_missing"
     error = "server_error"
     status_code: ClassVar[int] = 503
+
+
+class VerifierRefused(WalletError):
+    """The verifier refused to hand out its request (it expired, or does not exist); its reason is passed on."""
+
+    code = "wallet.verifier_refused"
+    error = "verifier_refused"
 
 
 class VerifierUnavailable(WalletError):

@@ -32,7 +32,7 @@ from tsunagu.jwk import Algorithm, PrivateJwk, PublicJwk, generate_key, parse_jw
 from tsunagu.oid4vp import origin_of
 from tsunagu.sd_jwt.holder import decode_sd_jwt
 from tsunagu.sd_jwt_vc import issuer_key_resolver, jwt_vc_issuer_metadata_url, parse_issuer_metadata, verify_sd_jwt_vc
-from tsunagu.service.http import FetchedDocument, FetchError, exchange_bounded, fetch_bounded
+from tsunagu.service.http import FetchedDocument, FetchError, exchange_bounded
 
 from ..errors import (
     IssuedCredentialRejected,
@@ -74,15 +74,7 @@ class _Issuer:
         self.token_type = "Bearer"
 
     async def get_json(self, url: str, what: str) -> object:
-        try:
-            fetched = await fetch_bounded(self.http, url, max_bytes=self.settings.max_metadata_bytes,
-                                          timeout=self.settings.http_timeout_seconds, accept="application/json",
-                                          content_types=frozenset({"application/json"}))
-            return json_loads(fetched.body)
-        except FetchError as exc:
-            raise IssuerUnavailable(f"could not get {what} from {self.name}: {exc.reason}", issuer=self.name) from None
-        except EncodingError as exc:
-            raise IssuerUnavailable(f"{what} from {self.name} is not JSON: {exc.reason}", issuer=self.name) from None
+        return await _get_json(self.http, self.settings, url, who=self.name, what=what)
 
     def _dpop(self, url: str, *, with_token: bool) -> dict[str, str]:
         if self.dpop_key is None:
@@ -107,16 +99,35 @@ class _Issuer:
             raise IssuerUnavailable(f"the {step} at {self.name} failed: {exc.reason}", issuer=self.name) from None
 
     def refused(self, answer: FetchedDocument, step: str) -> IssuerRefused | IssuerUnavailable:
-        """The typed error for an issuer's error answer, naming the issuer and its error code."""
-        body = answer.json()
-        if answer.status >= 500 or not isinstance(body, Mapping) or not isinstance(body.get("error"), str):
-            return IssuerUnavailable(f"the {step} at {self.name} failed: HTTP {answer.status}",
-                                     issuer=self.name, status=answer.status)
-        code = oid4vci.safe_description(body["error"], limit=64)
-        said = body.get("error_description")
-        detail = f" ({oid4vci.safe_description(said)})" if isinstance(said, str) and said else ""
-        return IssuerRefused(f"{self.name} refused the {step}: {code}{detail}",
-                             issuer=self.name, issuer_error=code, status=answer.status)
+        return _refusal(answer, who=self.name, step=step)
+
+
+def _refusal(answer: FetchedDocument, *, who: str, step: str) -> IssuerRefused | IssuerUnavailable:
+    """The typed error for an issuer's error answer, naming the issuer and its error code."""
+    body = answer.json()
+    if answer.status >= 500 or not isinstance(body, Mapping) or not isinstance(body.get("error"), str):
+        return IssuerUnavailable(f"the {step} at {who} failed: HTTP {answer.status}", issuer=who, status=answer.status)
+    code = oid4vci.safe_description(body["error"], limit=64)
+    said = body.get("error_description")
+    detail = f" ({oid4vci.safe_description(said)})" if isinstance(said, str) and said else ""
+    return IssuerRefused(f"{who} refused the {step}: {code}{detail}", issuer=who, issuer_error=code, status=answer.status)
+
+
+async def _get_json(http: httpx.AsyncClient, settings: WalletSettings, url: str, *, who: str, what: str) -> object:
+    """A JSON document from an issuer; its error answer (a used or expired offer's 404) is passed on, not lost."""
+    try:
+        answer = await exchange_bounded(http, "GET", url, max_bytes=settings.max_metadata_bytes,
+                                        timeout=settings.http_timeout_seconds)
+    except FetchError as exc:
+        raise IssuerUnavailable(f"could not get {what} from {who}: {exc.reason}", issuer=who) from None
+    if not answer.ok:
+        raise _refusal(answer, who=who, step=f"request for {what}")
+    if answer.content_type != "application/json":
+        raise IssuerUnavailable(f"{what} from {who} is {answer.content_type or 'untyped'}, not JSON", issuer=who)
+    try:
+        return json_loads(answer.body)
+    except EncodingError as exc:
+        raise IssuerUnavailable(f"{what} from {who} is not JSON: {exc.reason}", issuer=who) from None
 
 
 async def accept_offer(
@@ -138,13 +149,9 @@ async def accept_offer(
         offer = reference.offer
     else:
         assert reference.offer_uri is not None
-        try:
-            fetched = await fetch_bounded(http, reference.offer_uri, max_bytes=settings.max_metadata_bytes,
-                                          timeout=settings.http_timeout_seconds, accept="application/json",
-                                          content_types=frozenset({"application/json"}))
-        except FetchError as exc:
-            raise IssuerUnavailable(f"could not get the credential offer: {exc.reason}") from None
-        offer = oid4vci.parse_credential_offer_json(fetched.body, allow_http_loopback=loopback)
+        document = await _get_json(http, settings, reference.offer_uri, who=origin_of(reference.offer_uri),
+                                   what="the credential offer")
+        offer = oid4vci.parse_credential_offer(document, allow_http_loopback=loopback)
     grant = offer.pre_authorized_code
     if grant is None:
         raise UnsupportedOffer("this wallet accepts only offers with a pre-authorized code")

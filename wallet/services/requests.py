@@ -12,6 +12,7 @@ answered, so what the resident sees and what the wallet enforces come from one p
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +24,8 @@ from sqlmodel import Session, col
 from tsunagu import oid4vp
 from tsunagu.dcql import DcqlQuery, parse_dcql_query
 from tsunagu.encoding import json_dumps, json_loads
-from tsunagu.service.http import FetchError, fetch_bounded
+from tsunagu.oid4vci import safe_description
+from tsunagu.service.http import FetchedDocument, FetchError, exchange_bounded
 from tsunagu.settings import is_loopback_url
 from tsunagu.trust import (
     FlaggedClaim,
@@ -34,7 +36,7 @@ from tsunagu.trust import (
     over_asked_claims,
 )
 
-from ..errors import NotFound, RequestAlreadyAnswered, RequestExpired, VerifierUnavailable
+from ..errors import NotFound, RequestAlreadyAnswered, RequestExpired, VerifierRefused, VerifierUnavailable
 from ..settings import WalletSettings
 from ..tables import WalletPresentationRequest
 from .registry import require_registry
@@ -93,18 +95,34 @@ async def _fetch_request_object(http: httpx.AsyncClient, settings: WalletSetting
                                 wallet_nonce: str | None) -> str:
     assert ref.request_uri is not None
     try:
-        fetched = await fetch_bounded(
-            http, ref.request_uri, max_bytes=settings.max_request_object_bytes, timeout=settings.http_timeout_seconds,
-            accept=oid4vp.MEDIA_TYPE_REQUEST_OBJECT, content_types=_MEDIA_TYPES,
-            method="POST" if ref.method == "post" else "GET",
+        fetched = await exchange_bounded(
+            http, "POST" if ref.method == "post" else "GET", ref.request_uri,
+            max_bytes=settings.max_request_object_bytes, timeout=settings.http_timeout_seconds,
+            accept=oid4vp.MEDIA_TYPE_REQUEST_OBJECT,
             data={"wallet_nonce": wallet_nonce} if wallet_nonce is not None else None,
         )
     except FetchError as exc:
         raise VerifierUnavailable(f"could not fetch the request: {exc.reason}") from None
+    if not fetched.ok:
+        raise _verifier_refusal(fetched)
+    if fetched.content_type not in _MEDIA_TYPES:
+        raise VerifierUnavailable(f"the request came as {fetched.content_type or 'untyped'}, not a request object")
     try:
         return fetched.body.decode("ascii").strip()
     except UnicodeDecodeError:
         raise oid4vp.RequestObjectInvalid("the request object is not a compact JWS") from None
+
+
+def _verifier_refusal(answer: FetchedDocument) -> VerifierRefused | VerifierUnavailable:
+    """The verifier's own explanation of why it will not hand out the request (expired, unknown ...)."""
+    body = answer.json()
+    if answer.status >= 500 or not isinstance(body, Mapping) or not isinstance(body.get("error"), str):
+        return VerifierUnavailable(f"the verifier answered HTTP {answer.status} when the request was fetched",
+                                   status=answer.status)
+    said = body.get("error_description")
+    detail = f": {safe_description(said)}" if isinstance(said, str) and said else ""
+    return VerifierRefused(f"the verifier refused to hand out the request ({safe_description(body['error'])}){detail}",
+                           verifier_error=body["error"], status=answer.status)
 
 
 async def receive_request(

@@ -78,7 +78,8 @@ def _offer(**changes: Any) -> dict[str, Any]:
     (by_value(_offer(credential_issuer="http://issuer.test/employer")), 400, "invalid_request"),
     (by_value(_offer(grants={"authorization_code": {"issuer_state": "x"}})), 400, "unsupported_offer"),
     (by_value(_offer(credential_configuration_ids=["PassportCredential"])), 400, "invalid_request"),
-    (by_value(_offer(credential_issuer=f"{ISSUER}/bank")), 502, "issuer_unavailable"),
+    # An issuer that does not host this tenant says so (404 not_found): passed on, not "unavailable".
+    (by_value(_offer(credential_issuer=f"{ISSUER}/bank")), 400, "issuer_refused"),
     (by_value(_offer(credential_issuer="https://down.test/employer")), 502, "issuer_unavailable"),
     ("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fdown.test%2Fo", 502, "issuer_unavailable"),
     (by_value(_offer()), 400, "issuer_refused"),  # a code the issuer never issued

@@ -3,7 +3,9 @@
 Wallet-facing endpoints speak OpenID4VCI 1.0 (``routes/oid4vci.py``) under each tenant's
 Credential Issuer Identifier ``{public_url}/{tenant}``; the well-known documents sit at
 ``{public_url}/.well-known/.../{tenant}`` (``routes/metadata.py``); the admin API creates offers
-(``routes/admin.py``). Each tenant's ES256 signing key is made on first start and kept sealed.
+(``routes/admin.py``), and revokes, suspends and reinstates issued credentials, whose status every
+verifier reads from the tenant's status lists (``routes/status_lists.py``). Each tenant's ES256
+signing key is made on first start, kept sealed, and rotated on request.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from tsunagu.service.app import build_service_app
 from tsunagu.service.clock import Clock, utc_now
 
 from .errors import InvalidAdminRequest
-from .routes import admin, metadata, oid4vci
+from .routes import admin, metadata, oid4vci, status_lists
 from .services.keys import ensure_signing_keys
+from .services.status_lists import StatusListCache
 from .settings import IssuerSettings
 from .tables import TABLES
 
@@ -32,7 +35,9 @@ Issuing organisations (an employer, a city tax office, the immigration authority
 with OpenID for Verifiable Credential Issuance 1.0: an admin creates a Credential Offer for a
 resident (Pre-Authorized Code, optional Transaction Code); the resident's wallet redeems it at the
 token endpoint (Bearer or DPoP-bound token), gets a `c_nonce`, and receives one credential per key
-proof, each bound to that key, with every personal claim selectively disclosable.
+proof, each bound to that key, with every personal claim selectively disclosable, and each with an
+entry in one of the tenant's Token Status Lists (`{public_url}/{tenant}/status-lists/{n}`), through
+which the admin revokes or suspends it.
 Each tenant is its own Credential Issuer at `{public_url}/{tenant}`.
 """
 
@@ -55,9 +60,11 @@ def create_app(settings: IssuerSettings, *, http: httpx.AsyncClient | None = Non
         clock=clock,
         core_to_wire=CORE_TO_WIRE,
     )
+    app.state.status_list_cache = StatusListCache()
     with Session(app.state.engine) as session:
         ensure_signing_keys(session, settings, now=clock())
     app.include_router(metadata.router)
     app.include_router(admin.router)
+    app.include_router(status_lists.router)
     app.include_router(oid4vci.router)
     return app

@@ -13,6 +13,7 @@ from tsunagu.service.auth import AdminKeyDep
 from tsunagu.service.clock import ClockDep
 from tsunagu.service.database import SessionDep
 
+from .services.status_lists import StatusListCache
 from .services.tenants import get_tenant
 from .services.tokens import AccessContext, authenticate_access_token
 from .settings import IssuerSettings, IssuerTenant
@@ -26,6 +27,8 @@ __all__ = [
     "AccessTokenDep",
     "CredentialRequestBodyDep",
     "NotificationRequestBodyDep",
+    "StatusListCacheDep",
+    "AdminActorDep",
 ]
 
 
@@ -83,3 +86,23 @@ async def _notification_request_body(request: Request) -> Any:
 #: The raw JSON of a Credential Request: parsed by ``tsunagu.oid4vci`` so its errors are the spec's.
 CredentialRequestBodyDep = Annotated[Any, Depends(_credential_request_body)]
 NotificationRequestBodyDep = Annotated[Any, Depends(_notification_request_body)]
+
+
+def _status_list_cache(request: Request) -> StatusListCache:
+    cache: StatusListCache = request.app.state.status_list_cache
+    return cache
+
+
+#: This worker's compressed status list segments and last tokens (``services.status_lists``).
+StatusListCacheDep = Annotated[StatusListCache, Depends(_status_list_cache)]
+
+
+def _admin_actor(request: Request) -> str:
+    """Who is acting, as the admin client says (``X-Tsunagu-Actor``); all holders of the admin key are one otherwise."""
+    actor = request.headers.get("x-tsunagu-actor", "").strip()
+    if not actor or len(actor) > 200 or not actor.isprintable():
+        return "admin API"
+    return f"admin API ({actor})"
+
+
+AdminActorDep = Annotated[str, Depends(_admin_actor)]

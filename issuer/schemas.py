@@ -20,6 +20,15 @@ __all__ = [
     "NonceResponseBody",
     "CredentialResponseBody",
     "IssuedCredentialBody",
+    "StatusChangeBody",
+    "StatusReferencePublic",
+    "CredentialPublic",
+    "CredentialList",
+    "AuditEventPublic",
+    "CredentialDetail",
+    "KeyRotateBody",
+    "SigningKeyPublic",
+    "KeyRotated",
 ]
 
 
@@ -101,3 +110,78 @@ class IssuedCredentialBody(BaseModel):
 class CredentialResponseBody(BaseModel):
     credentials: list[IssuedCredentialBody]
     notification_id: str
+
+
+class StatusChangeBody(BaseModel):
+    """Why the credential's status changes: kept in the issuer's audit log, never published."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "employment ended on 2026-11-30 (resignation)"}]},
+    )
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class StatusReferencePublic(BaseModel):
+    """The credential's ``status.status_list`` claim (Token Status List §6.2)."""
+
+    idx: int
+    uri: str
+
+
+class CredentialPublic(BaseModel):
+    """An issued credential as the issuer recorded it (the credential itself is not kept)."""
+
+    id: str
+    subject: str
+    credential_configuration_id: str
+    vct: str
+    status: str = Field(description="valid, suspended or revoked: what its status list entry says")
+    expired: bool = Field(description="its exp has passed")
+    iat: datetime
+    exp: datetime
+    status_list: StatusReferencePublic
+    signing_kid: str
+    status_changed_at: datetime | None
+
+
+class CredentialList(BaseModel):
+    credentials: list[CredentialPublic]
+
+
+class AuditEventPublic(BaseModel):
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str
+    actor: str
+    at: datetime
+
+
+class CredentialDetail(CredentialPublic):
+    #: Every status change, oldest first: who, what, when and why.
+    history: list[AuditEventPublic]
+
+
+class KeyRotateBody(BaseModel):
+    """Why the key is rotated, for the audit log."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "yearly rotation"}]})
+
+    reason: str = Field(default="scheduled key rotation", min_length=1, max_length=1000)
+
+
+class SigningKeyPublic(BaseModel):
+    kid: str
+    alg: str
+    generation: int
+    active: bool = Field(description="signs new credentials and status list tokens")
+    created_at: datetime
+    signed_until: datetime | None = Field(description="the latest exp of anything this key signed")
+    published: bool = Field(description="listed in the JWT VC Issuer Metadata")
+
+
+class KeyRotated(BaseModel):
+    kid: str = Field(description="the new active key")
+    keys: list[SigningKeyPublic]

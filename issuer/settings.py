@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from tsunagu.credential_types import CREDENTIAL_TYPES
+from tsunagu.credential_types import CREDENTIAL_TYPES, credential_type
 from tsunagu.settings import BaseServiceSettings, is_loopback_url
 
 __all__ = ["IssuerTenant", "IssuerSettings", "DEFAULT_TENANTS"]
@@ -81,8 +83,17 @@ class IssuerSettings(BaseServiceSettings):
     require_dpop: bool = False
     #: Decoy digests per disclosable level (RFC 9901 §4.2.5), so the number of claims does not show.
     decoy_digests: int = Field(default=2, ge=0, le=20)
-    #: Validity per Credential Configuration id, in days; absent ids use the type's default (1 year).
+    #: Validity (``exp - iat``) per Credential Configuration id, in days; absent ids use the type's
+    #: default from ``tsunagu.credential_types`` (1 year).
     credential_validity_days: dict[str, int] = Field(default_factory=dict)
+    #: Entries per status list (Token Status List §12: herd privacy). Fetching a list reveals only
+    #: that one of its credentials is checked, so lists are large; smaller sizes are for tests.
+    status_list_size: int = Field(default=131_072, ge=1, le=1 << 24)
+    #: ``ttl`` of status list tokens and the ``max-age`` they are served with: how long a verifier
+    #: may keep a token before fetching it again, so the longest a revocation takes to be seen.
+    status_list_ttl_seconds: int = Field(default=300, ge=1, le=24 * 3600)
+    #: Lifetime (``exp - iat``) of a status list token; tokens are re-signed at half their lifetime.
+    status_list_token_lifetime_seconds: int = Field(default=24 * 3600, ge=120, le=30 * 24 * 3600)
 
     @model_validator(mode="after")
     def _check_tenants(self) -> IssuerSettings:
@@ -94,6 +105,14 @@ class IssuerSettings(BaseServiceSettings):
         allowed = {"ES256", "ES384", "ES512", "EdDSA"}
         if not set(self.proof_signing_algs) | set(self.dpop_signing_algs) <= allowed:
             raise ValueError(f"signing algorithms must be among {', '.join(sorted(allowed))}")
+        unknown = sorted(set(self.credential_validity_days) - set(CREDENTIAL_TYPES))
+        if unknown:
+            raise ValueError(f"credential_validity_days names unknown credential configurations: {', '.join(unknown)}")
+        if any(days < 1 or days > 36_500 for days in self.credential_validity_days.values()):
+            raise ValueError("credential_validity_days must be between 1 and 36500 days")
+        # A token is re-signed at half its lifetime; a verifier caching it for ttl must never hold it past exp.
+        if 2 * self.status_list_ttl_seconds > self.status_list_token_lifetime_seconds:
+            raise ValueError("status_list_ttl_seconds must be at most half of status_list_token_lifetime_seconds")
         return self
 
     @property
@@ -103,6 +122,15 @@ class IssuerSettings(BaseServiceSettings):
 
     def tenant(self, tenant_id: str) -> IssuerTenant | None:
         return next((t for t in self.tenants if t.id == tenant_id), None)
+
+    def credential_validity(self, configuration_id: str) -> timedelta:
+        """``exp - iat`` of a credential of this configuration: the setting, else the type's default."""
+        days = self.credential_validity_days.get(configuration_id)
+        return timedelta(days=days) if days is not None else credential_type(configuration_id).validity
+
+    def status_list_uri(self, tenant_id: str, list_number: int) -> str:
+        """Where status list ``list_number`` of the tenant is served: the ``uri`` of credentials' ``status_list``."""
+        return f"{self.credential_issuer(tenant_id)}/status-lists/{list_number}"
 
     def credential_issuer(self, tenant_id: str) -> str:
         """The tenant's Credential Issuer Identifier (OpenID4VCI §12.2.1), also ``iss`` of its credentials."""

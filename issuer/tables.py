@@ -1,17 +1,18 @@
 """The issuer's tables (names prefixed ``issuer_``: the three services share ``SQLModel.metadata``).
 
 Everything a second worker must see lives here: offers and their one-time codes, ``tx_code``
-attempts, access tokens, ``c_nonce`` values, DPoP ``jti`` values seen, and what was issued.
+attempts, access tokens, ``c_nonce`` values, DPoP ``jti`` values seen, what was issued, the
+status lists and the audit log of status changes.
 Secrets are stored as hashes (codes, tokens) or sealed (signing keys, the resident's claims, the
 offer document that carries its Pre-Authorized Code); issued credentials themselves are not
-kept (OpenID4VCI §14.3), only a record of them for revocation (issue #4).
+kept (OpenID4VCI §14.3), only a record of them for revocation and look-up.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import DDL, Column, Index, LargeBinary, Table, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -22,6 +23,11 @@ __all__ = [
     "IssuerDpopJti",
     "IssuerNotification",
     "IssuerCredential",
+    "IssuerStatusList",
+    "IssuerStatusListData",
+    "IssuerStatusListSlots",
+    "IssuerStatusListToken",
+    "IssuerAuditEvent",
     "TABLES",
 ]
 
@@ -41,8 +47,12 @@ class IssuerSigningKey(SQLModel, table=True):
     sealed_key: str
     #: The public JWK as JSON text.
     public_jwk: str
+    #: Signs new credentials and status list tokens; rotation clears it on the older keys.
     active: bool = True
     created_at: datetime
+    #: The latest ``exp`` of anything this key signed (credentials, status list tokens): an old key
+    #: stays published in the JWT VC Issuer Metadata until then.
+    signed_until: datetime | None = None
 
 
 class IssuerOffer(SQLModel, table=True):
@@ -124,9 +134,16 @@ class IssuerNotification(SQLModel, table=True):
 
 
 class IssuerCredential(SQLModel, table=True):
-    """A record of an issued credential (not the credential): who, what type, bound to which key, valid when."""
+    """A record of an issued credential (not the credential): who, what type, bound to which key, valid when,
+    and its entry in a status list."""
 
     __tablename__ = "issuer_credential"
+    # No entry of a list is ever given to two credentials, whichever worker allocated it.
+    __table_args__ = (
+        UniqueConstraint("tenant", "status_list", "status_idx"),
+        Index("ix_issuer_credential_tenant_subject", "tenant", "subject"),
+        Index("ix_issuer_credential_tenant_vct", "tenant", "vct"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     tenant: str = Field(index=True, max_length=40)
@@ -141,6 +158,118 @@ class IssuerCredential(SQLModel, table=True):
     signing_kid: str
     iat: datetime
     exp: datetime
+    #: ``list_number`` of its status list (``{issuer}/status-lists/{list_number}``) and its index there.
+    status_list: int
+    status_idx: int
+    #: valid, suspended or revoked: what its status list entry says (0, 2 or 1).
+    status: str = Field(default="valid", max_length=16)
+    status_changed_at: datetime | None = None
+
+
+class IssuerStatusList(SQLModel, table=True):
+    """One Token Status List of a tenant (2 bits per entry): its counters and its last signed token's details.
+
+    Only small columns live here, because this row changes with every issuance (``allocated``);
+    the list's bytes, its slot permutation and its token are in their own tables, so no update
+    of this row rewrites them (SQLite rewrites a whole row on every update).
+    """
+
+    __tablename__ = "issuer_status_list"
+
+    tenant: str = Field(primary_key=True, max_length=40)
+    list_number: int = Field(primary_key=True)
+    size: int
+    bits: int
+    #: Entries handed out; the list is full when this reaches ``size``. Incremented by a
+    #: conditional UPDATE, which serialises allocation in this list across workers.
+    allocated: int = 0
+    #: Grows with every status change; a token signed for an older version is never served again.
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+    #: The last signed status list token (in ``issuer_status_list_token``): for which version, by
+    #: which key, when, and its ETag. Shared by all workers, so all serve the same bytes.
+    token_version: int | None = None
+    token_kid: str | None = Field(default=None, max_length=64)
+    token_iat: datetime | None = None
+    token_exp: datetime | None = None
+    token_etag: str | None = Field(default=None, max_length=100)
+
+
+class IssuerStatusListData(SQLModel, table=True):
+    """The list's uncompressed status byte array (Token Status List §4.1): a change rewrites one entry."""
+
+    __tablename__ = "issuer_status_list_data"
+
+    tenant: str = Field(primary_key=True, max_length=40)
+    list_number: int = Field(primary_key=True)
+    packed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class IssuerStatusListSlots(SQLModel, table=True):
+    """A piece of the random permutation drawn when the list opened: slot n is entry ``permutation[n]``.
+
+    ``SLOTS_PER_CHUNK`` slots of 4 bytes (little endian) per row, so an allocation reads 4 bytes
+    of one small row rather than a permutation of the whole list.
+    """
+
+    __tablename__ = "issuer_status_list_slots"
+
+    tenant: str = Field(primary_key=True, max_length=40)
+    list_number: int = Field(primary_key=True)
+    chunk: int = Field(primary_key=True)
+    slots: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class IssuerStatusListToken(SQLModel, table=True):
+    """The last status list token signed for the list (empty until the first request)."""
+
+    __tablename__ = "issuer_status_list_token"
+
+    tenant: str = Field(primary_key=True, max_length=40)
+    list_number: int = Field(primary_key=True)
+    token: str = Field(sa_column=Column(Text, nullable=False))
+    #: The token's ETag, stored with it so that the two are always read together.
+    etag: str = Field(default="", max_length=100)
+
+
+class IssuerAuditEvent(SQLModel, table=True):
+    """Who changed what, when and why: status changes and key rotations. Never published."""
+
+    __tablename__ = "issuer_audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(index=True, max_length=40)
+    #: revoke, suspend, reinstate, rotate_key.
+    action: str = Field(max_length=32)
+    credential_id: str | None = Field(default=None, index=True, max_length=64)
+    #: The key made by a rotation.
+    kid: str | None = Field(default=None, max_length=64)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    #: Who asked: the name the admin client gave, behind the admin API key.
+    actor: str = Field(max_length=200)
+    at: datetime
+
+
+def _store_uncompressed(model: type[SQLModel], column: str) -> None:
+    """PostgreSQL: keep ``column`` out of line but uncompressed (``STORAGE EXTERNAL``).
+
+    A status list's bytes change one entry at a time and are read whole on every republish;
+    TOAST's pglz would spend tens of milliseconds compressing and inflating a 256 KiB list with a
+    few percent of entries set, for a saving nobody needs. The slots are random and the token is
+    base64 of compressed data: neither compresses.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    ddl = DDL(f"ALTER TABLE {table.name} ALTER COLUMN {column} SET STORAGE EXTERNAL")  # type: ignore[no-untyped-call]
+    event.listen(table, "after_create", ddl.execute_if(dialect="postgresql"))
+
+
+_store_uncompressed(IssuerStatusListData, "packed")
+_store_uncompressed(IssuerStatusListSlots, "slots")
+_store_uncompressed(IssuerStatusListToken, "token")
 
 
 TABLES: tuple[type[SQLModel], ...] = (
@@ -151,4 +280,9 @@ TABLES: tuple[type[SQLModel], ...] = (
     IssuerDpopJti,
     IssuerNotification,
     IssuerCredential,
+    IssuerStatusList,
+    IssuerStatusListData,
+    IssuerStatusListSlots,
+    IssuerStatusListToken,
+    IssuerAuditEvent,
 )

@@ -5,19 +5,31 @@ failure belongs to, so that an issuer's mistake is never blamed on the resident.
 carries the error's ``code``, its English ``reason`` (the error's own sentence, with the specifics)
 and a fixed Japanese sentence for that code from :data:`ERROR_EXPLANATIONS`.
 
-Parties: ``issuer`` (the credential or its status as the issuer made it), ``resident`` (what the
-wallet presented: holder binding, choice of claims), ``verifier`` (its own configuration or
-request), ``network`` (a document that could not be fetched).
+Outcomes: ``passed``, ``failed``, ``skipped`` (not checked, with the reason why), and ``warning``:
+the check could not be made, and the verifier's published policy lets the decision go on without
+it (an unreachable status list under ``unreachable_status_policy = "warn"``). A warning never makes a
+decision ``rejected``; it is listed with its party and code like a failure, so the reader sees it.
+
+Parties: ``issuer`` (the credential or its status as the issuer made it, and the issuer's own
+infrastructure: a status list it fails to serve), ``resident`` (what the wallet presented: holder
+binding, choice of claims), ``verifier`` (its own configuration or request), ``network`` (another
+document that could not be fetched, such as the issuer's metadata).
+
+A credential's status (Token Status List) has sentences of its own, built by
+:func:`check_revoked`, :func:`check_suspended` and :func:`check_status_unreachable`: they name the
+issuer, and the date of a revocation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from .errors import TsunaguError
+from .trust import LocalizedText
 
 __all__ = [
     "Outcome",
@@ -30,10 +42,17 @@ __all__ = [
     "check_passed",
     "check_failed",
     "check_skipped",
+    "check_warning",
+    "check_revoked",
+    "check_suspended",
+    "check_status_unreachable",
+    "CODE_REVOKED",
+    "CODE_SUSPENDED",
+    "CODE_STATUS_UNREACHABLE",
     "decide",
 ]
 
-Outcome = Literal["passed", "failed", "skipped"]
+Outcome = Literal["passed", "failed", "skipped", "warning"]
 Party = Literal["issuer", "resident", "verifier", "network"]
 
 
@@ -76,6 +95,10 @@ class Decision:
     def failed(self) -> tuple[Check, ...]:
         return tuple(check for check in self.checks if check.outcome == "failed")
 
+    @property
+    def warnings(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.outcome == "warning")
+
     def to_json(self) -> dict[str, Any]:
         return {"decision": self.outcome, "checks": [check.to_json() for check in self.checks]}
 
@@ -85,6 +108,7 @@ class Decision:
 
 
 def decide(checks: Iterable[Check]) -> Decision:
+    """``accepted`` when no check failed and at least one passed; warnings and skipped checks do not count."""
     checks = tuple(checks)
     ok = any(c.outcome == "passed" for c in checks) and not any(c.outcome == "failed" for c in checks)
     return Decision("accepted" if ok else "rejected", checks)
@@ -101,6 +125,67 @@ def check_skipped(check_id: str, reason_en: str, reason_ja: str, *, credential: 
 def check_failed(check_id: str, error: TsunaguError, *, credential: str | None = None) -> Check:
     explanation = explain_error(error)
     return Check(check_id, "failed", error.reason, explanation.ja, explanation.party, error.code, credential)
+
+
+def check_warning(check_id: str, reason_en: str, reason_ja: str, *, party: Party, code: str,
+                  credential: str | None = None) -> Check:
+    """A check that could not be made and that policy lets pass: it does not reject the decision."""
+    return Check(check_id, "warning", reason_en, reason_ja, party, code, credential)
+
+
+# --- a credential's status (draft-ietf-oauth-status-list §7.1) -------------------------------------------
+
+#: Codes of the status check's own outcomes (the status list said so; not errors of ours).
+CODE_REVOKED: Final = "credential_status.revoked"
+CODE_SUSPENDED: Final = "credential_status.suspended"
+CODE_STATUS_UNREACHABLE: Final = "status_list.unreachable"
+
+
+def check_revoked(issuer: LocalizedText, *, published: datetime, credential: str | None = None) -> Check:
+    """"Revoked by <issuer> on <date>", the issuer's decision (status ``INVALID``, §7.1).
+
+    ``published`` is the ``iat`` of the status list token that says so: the time the issuer
+    published the list carrying the revocation. A list does not record when an entry changed, so
+    this is the latest the revocation can have happened (the same day, for an issuer that publishes
+    on every change); the date is the UTC calendar date.
+    """
+    day = published.astimezone(timezone.utc)
+    return Check(
+        "status", "failed",
+        f"Revoked by {issuer.en} on {day:%Y-%m-%d} (the date of the status list in which the issuer published it).",
+        f"{issuer.ja}が{day.year}年{day.month}月{day.day}日にこの証明書を失効させました（発行者が公表した失効リストの日付）。",
+        "issuer", CODE_REVOKED, credential)
+
+
+def check_suspended(issuer: LocalizedText, *, credential: str | None = None) -> Check:
+    """"Suspended by <issuer>" (status ``SUSPENDED``, §7.1): the issuer's decision, which it may undo."""
+    return Check(
+        "status", "failed",
+        f"Suspended by {issuer.en}: the issuer has put this credential on hold and may reinstate it.",
+        f"{issuer.ja}がこの証明書を一時停止しています。発行者が再開する可能性があります。",
+        "issuer", CODE_SUSPENDED, credential)
+
+
+def check_status_unreachable(issuer: LocalizedText, *, since: datetime, cause: TsunaguError, warn: bool = False,
+                             credential: str | None = None) -> Check:
+    """"Status could not be established: <issuer>'s status list unreachable since <time>".
+
+    The party is the issuer: its infrastructure failed to serve the list, which says nothing about
+    the resident or the credential. ``cause`` is the last attempt's error (a timeout, HTTP 503 ...),
+    ``since`` the first failed attempt since the list was last fetched. ``warn``: the verifier's
+    policy accepts without a status check (the outcome is ``warning``, not ``failed``).
+    """
+    moment = since.astimezone(timezone.utc)
+    en = (f"Status could not be established: {issuer.en}'s status list unreachable since "
+          f"{moment:%Y-%m-%d %H:%M:%S} UTC ({cause.reason}). This is a failure of the issuer's infrastructure, "
+          "not of the resident.")
+    ja = (f"失効状態を確認できませんでした。{issuer.ja}の失効リストを{moment.year}年{moment.month}月{moment.day}日 "
+          f"{moment:%H:%M:%S}（UTC）から取得できません（{explain_error(cause).ja.rstrip('。')}）。"
+          "発行者側のシステムの問題であり、本人の問題ではありません。")
+    if warn:
+        en += " Accepted without a status check, as this verifier's policy allows."
+        ja += "この検証者の方針により、失効状態を確認せずに受け付けています。"
+    return Check("status", "warning" if warn else "failed", en, ja, "issuer", CODE_STATUS_UNREACHABLE, credential)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +267,8 @@ _TABLE: dict[str, tuple[str, Party]] = {
     "status_list.sub_mismatch": ("取得した失効リストが、証明書の参照するものと異なります。", _I),
     "status_list.value_out_of_range": ("失効リストの値が範囲外です。", _I),
     "status_list.invalid_signature": ("失効リストの署名を検証できません。", _I),
+    # The issuer's infrastructure did not serve its status list (tsunagu.service.issuer_documents).
+    "status_list.unreachable": ("発行者の失効リストを取得できないため、失効状態を確認できませんでした。発行者側のシステムの問題です。", _I),
     # DCQL
     "dcql.invalid": ("照会（DCQL）に問題があります。", _V),
     "dcql.invalid_query": ("検証者の照会（DCQL）の形式が正しくありません。", _V),

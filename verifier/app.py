@@ -15,6 +15,7 @@ from tsunagu.service.app import build_service_app
 from tsunagu.service.clock import Clock
 
 from .routes import admin, oid4vp
+from .services.issuer_documents import build_issuer_documents
 from .settings import VerifierSettings
 from .tables import TABLES
 
@@ -34,6 +35,9 @@ def create_app(
 ) -> FastAPI:
     app = build_service_app(title="Tsunagu verifier", description=DESCRIPTION, settings=settings, tables=TABLES,
                             http=http, clock=clock)
+    # One per process: its cache and its single-flight fetches are shared by all verifications.
+    app.state.issuer_documents = build_issuer_documents(settings, app.state.http, registry=lambda: app.state.registry,
+                                                        clock=app.state.clock)
     app.include_router(admin.router)
     app.include_router(oid4vp.router)
     return app

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["LocalizedTextModel", "CreateRequestBody", "CreatedRequestBody", "FlaggedClaimModel", "CheckModel",
+from tsunagu.explain import Outcome, Party
+
+__all__ = ["LocalizedTextModel", "CreateRequestBody", "CreatedRequestBody", "FlaggedClaimModel", "ReasonModel", "CheckModel",
            "DecisionModel", "RequestStatusBody", "WalletErrorModel", "TenantBody", "TenantInfo", "TemplateInfo"]
 
 
@@ -59,11 +61,19 @@ class CreatedRequestBody(BaseModel):
     registration_warnings: list[FlaggedClaimModel]
 
 
+class ReasonModel(BaseModel):
+    """A check's reason: not bounded like input text, since it quotes what the check found."""
+
+    en: str
+    ja: str
+
+
 class CheckModel(BaseModel):
     id: str
-    outcome: Literal["passed", "failed", "skipped"]
-    reason: LocalizedTextModel
-    party: Literal["issuer", "resident", "verifier", "network"] | None
+    #: ``warning``: the check could not be made and the verifier's policy let the decision go on.
+    outcome: Outcome
+    reason: ReasonModel
+    party: Party | None
     code: str | None
     credential: str | None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import SettingsConfigDict
 
 from tsunagu.settings import BaseServiceSettings, is_loopback_url
@@ -22,6 +24,21 @@ class VerifierSettings(BaseServiceSettings):
     max_status_list_bytes: int = 1024 * 1024
     #: How long a presentation's Key Binding JWT stays fresh (its ``iat`` window).
     kb_max_age_seconds: int = 300
+    #: When a credential's status list cannot be fetched (the issuer's server refuses, hangs,
+    #: answers an error or HTML, or too much): ``reject`` the presentation (the default: a revoked
+    #: credential must not pass because its issuer is down), or record a ``warning`` and decide on
+    #: the other checks (a deployment that prefers availability, and says so in its policy).
+    unreachable_status_policy: Literal["reject", "warn"] = "reject"
+    #: Issuer keys (JWT VC Issuer Metadata) are kept this long; a token naming an unknown ``kid``
+    #: refetches them sooner (key rotation).
+    issuer_keys_cache_seconds: int = 300
+    #: A status list token is kept for its own ``ttl`` (never past its ``exp``); for this long when it
+    #: has no ``ttl``, and never longer than the maximum, so a revocation is seen within it.
+    status_list_default_ttl_seconds: int = 300
+    status_list_max_ttl_seconds: int = 86_400
+    #: After a status list could not be fetched, checks of it fail at once for this long (rather
+    #: than each waiting for the timeout); the first check after it tries again.
+    status_list_retry_seconds: int = 30
 
     @property
     def allow_insecure_loopback(self) -> bool:

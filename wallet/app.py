@@ -10,6 +10,8 @@ does not start.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -18,10 +20,12 @@ from tsunagu.sealing import SealedValueInvalid
 from tsunagu.service.app import build_service_app
 from tsunagu.service.clock import Clock
 from tsunagu.service.http import FetchError
+from tsunagu.service.issuer_documents import IssuerDocuments, registered_issuer_origin
 
 from .errors import InvalidChoice, IssuerUnavailable, StoredSecretUnusable
-from .routes import admin, credentials, presentations, records, session
+from .routes import admin, credentials, history, presentations, records, session
 from .settings import WalletSettings
+from .status_refresh import install_status_refresh
 from .tables import TABLES
 
 __all__ = ["create_app"]
@@ -35,6 +39,10 @@ asks, why, for how long, exactly which of your values, and flags anything the ve
 registered to ask for. Approving records your consent first; only then is a presentation with just
 the approved claims built and sent (OpenID for Verifiable Presentations 1.0, `direct_post`).
 Your consents and every presentation are listed at `GET /consents` and `GET /presentations`.
+The wallet keeps asking each issuer whether your credentials are still in force (its Token Status List:
+on a schedule and whenever you open one, `GET /credentials/{id}`): a revoked, suspended or expired
+credential is shown as such, with the date, is never offered to a verifier, and the change is written
+to your history (`GET /events`).
 """
 
 
@@ -55,4 +63,14 @@ def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = Non
     app.include_router(credentials.router)
     app.include_router(presentations.router)
     app.include_router(records.router)
+    app.include_router(history.router)
+    # Status lists only from the origins the trust registry gives issuers: a credential's own status
+    # URI must not make the wallet fetch from anywhere else (without a registry, nothing is fetched).
+    app.state.issuer_documents = IssuerDocuments(
+        app.state.http, issuer_origin=registered_issuer_origin(lambda: app.state.registry), clock=app.state.clock,
+        timeout=settings.http_timeout_seconds, max_metadata_bytes=settings.max_metadata_bytes,
+        max_status_list_bytes=settings.max_status_list_bytes,
+        allow_insecure_loopback=settings.allow_insecure_loopback,
+        clock_skew=timedelta(seconds=settings.clock_skew_seconds))
+    install_status_refresh(app, settings.status_refresh_seconds)
     return app

@@ -11,13 +11,14 @@ from tsunagu.service.auth import AdminKeyDep
 from tsunagu.service.clock import ClockDep
 from tsunagu.service.database import SessionDep
 from tsunagu.service.http import HttpDep
+from tsunagu.service.issuer_documents import IssuerDocuments
 from tsunagu.service.registry import RegistryDep
 
 from .services.accounts import Resident, authenticate
 from .settings import WalletSettings
 
 __all__ = ["SettingsDep", "SessionDep", "ClockDep", "AdminKeyDep", "HttpDep", "RegistryDep", "ResidentDep",
-           "SessionTokenDep"]
+           "SessionTokenDep", "IssuerDocumentsDep"]
 
 
 def _settings(request: Request) -> WalletSettings:
@@ -25,9 +26,16 @@ def _settings(request: Request) -> WalletSettings:
     return settings
 
 
-
-
 SettingsDep = Annotated[WalletSettings, Depends(_settings)]
+
+
+def _issuer_documents(request: Request) -> IssuerDocuments:
+    documents: IssuerDocuments = request.app.state.issuer_documents
+    return documents
+
+
+#: Issuers' keys and status lists: fetched from registered origins only, verified, cached, shared by all requests.
+IssuerDocumentsDep = Annotated[IssuerDocuments, Depends(_issuer_documents)]
 
 # Declared so /docs offers an "Authorize" button; the check itself is authenticate()'s.
 _bearer = HTTPBearer(auto_error=False, scheme_name="ResidentSession",

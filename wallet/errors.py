@@ -34,6 +34,10 @@ __all__ = [
     "InvalidChoice",
     "OutsideRegisteredPurpose",
     "NoUnusedCopy",
+    "CredentialNotPresentable",
+    "CredentialRevoked",
+    "CredentialSuspended",
+    "CredentialExpired",
     "StoredSecretUnusable",
 ]
 
@@ -196,6 +200,29 @@ class NoUnusedCopy(WalletError):
     code = "wallet.no_unused_copy"
     error = "credential_used_up"
     status_code: ClassVar[int] = 409
+
+
+class CredentialNotPresentable(WalletError):
+    """The chosen credential is no longer in force; it is never offered, and choosing it is refused."""
+
+    code = "wallet.credential_not_presentable"
+    error = "credential_not_presentable"
+    status_code: ClassVar[int] = 409
+
+
+class CredentialRevoked(CredentialNotPresentable):
+    code = "wallet.credential_revoked"
+    error = "credential_revoked"
+
+
+class CredentialSuspended(CredentialNotPresentable):
+    code = "wallet.credential_suspended"
+    error = "credential_suspended"
+
+
+class CredentialExpired(CredentialNotPresentable):
+    code = "wallet.credential_expired"
+    error = "credential_expired"
 
 
 class StoredSecretUnusable(WalletError):

@@ -17,7 +17,10 @@ __all__ = [
     "IssuerView",
     "CredentialTypeView",
     "ClaimValue",
+    "CredentialStatusName",
+    "StatusCheckView",
     "CredentialView",
+    "ExcludedCandidate",
     "PresentationRequestBody",
     "VerifierView",
     "PurposeView",
@@ -31,6 +34,7 @@ __all__ = [
     "ApproveBody",
     "ConsentView",
     "PresentationView",
+    "EventView",
 ]
 
 
@@ -113,6 +117,26 @@ class ClaimValue(BaseModel):
     value: Any
 
 
+CredentialStatusName = Literal["valid", "revoked", "suspended", "expired", "unknown"]
+
+
+class StatusCheckView(BaseModel):
+    """How the wallet knows the status: its last look at the issuer's status list."""
+
+    #: The issuer publishes a status for this credential (it can revoke or suspend it).
+    checkable: bool
+    #: When the wallet last confirmed the status, and the date of the issuer's status list it read.
+    checked_at: datetime | None
+    status_list_issued_at: datetime | None
+    #: The last attempt to check failed: the status shown is the last one confirmed.
+    failed: bool
+    attempted_at: datetime | None
+    #: Plain words when the status could not be checked (or never could), else ``null``.
+    note: LocalizedText | None
+    #: What went wrong, technically, for support.
+    error: str | None
+
+
 class CredentialView(BaseModel):
     id: str
     type: CredentialTypeView
@@ -120,7 +144,16 @@ class CredentialView(BaseModel):
     claims: list[ClaimValue]
     issued_at: datetime | None
     expires_at: datetime | None
-    #: Not yet expired (the issuer may still have revoked it: verifiers check its status).
+    #: As last known: ``valid``, ``revoked`` or ``suspended`` (from the issuer's status list), ``expired``
+    #: (from ``exp`` and the clock), ``unknown`` (not checked yet, or a status this wallet does not know).
+    status: CredentialStatusName
+    #: When the status took effect as far as the wallet can tell: the date of the issuer's status list in
+    #: which it first appeared; for ``expired``, the expiry time.
+    status_date: datetime | None
+    #: The status in a sentence, e.g. "Revoked by Sakura Systems (status list of 2026-11-23)".
+    status_text: LocalizedText
+    status_check: StatusCheckView
+    #: False when revoked, suspended or expired: such a credential is never offered to a verifier.
     valid: bool
     copies: int
     #: Copies not yet shown to any verifier; each is shown once, so presentations cannot be linked.
@@ -184,12 +217,24 @@ class Candidate(BaseModel):
     claim_set_options: list[int]
 
 
+class ExcludedCandidate(BaseModel):
+    """A held credential of a requested type that is not offered, because of its status."""
+
+    credential_id: str
+    type: CredentialTypeView
+    issuer: IssuerView
+    status: CredentialStatusName
+    status_text: LocalizedText
+
+
 class CredentialQueryView(BaseModel):
     id: str
     vct_values: list[str]
     claims: list[RequestedClaim]
     claim_sets: list[list[str]] | None
     candidates: list[Candidate]
+    #: Credentials of the requested type that are revoked, suspended or expired, and so not offered.
+    not_offered: list[ExcludedCandidate]
     #: Why no held credential answers this query, when none does.
     mismatch: str | None
 
@@ -266,3 +311,21 @@ class PresentationView(BaseModel):
     verifier_status: int | None
     verifier_answer: str | None
     error: str | None
+
+
+# --- history -------------------------------------------------------------------------------------
+
+
+class EventView(BaseModel):
+    """An entry in the resident's history."""
+
+    id: str
+    occurred_at: datetime
+    #: ``credential_revoked``, ``credential_suspended``, ``credential_reinstated``, ``credential_expired``,
+    #: ``credential_status_unknown``.
+    kind: str
+    credential_id: str | None
+    #: What happened, in a sentence.
+    summary: LocalizedText
+    #: The facts behind it (never a claim value): status, previous status, status list date, issuer.
+    details: dict[str, Any]

@@ -32,6 +32,11 @@ class WalletSettings(BaseServiceSettings):
     max_metadata_bytes: int = Field(default=64 * 1024, ge=1024)
     max_credential_response_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_request_object_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: How often the wallet asks issuers whether the credentials it holds are still valid (Token Status
+    #: List); 0 turns the background refresh off (a credential is still checked when the resident opens it).
+    status_refresh_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
+    #: Bound on a status list, fetched and inflated (a list of 1,048,576 two-bit entries is 256 KiB).
+    max_status_list_bytes: int = Field(default=1024 * 1024, ge=1024)
     #: How much of a verifier's answer to a presentation is kept in the resident's log.
     max_recorded_answer_bytes: int = Field(default=4 * 1024, ge=0, le=64 * 1024)
 

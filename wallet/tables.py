@@ -23,6 +23,8 @@ __all__ = [
     "WalletPresentationRequest",
     "WalletConsent",
     "WalletPresentation",
+    "WalletCredentialStatus",
+    "WalletEvent",
     "TABLES",
 ]
 
@@ -180,6 +182,61 @@ class WalletPresentation(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
 
 
+class WalletCredentialStatus(SQLModel, table=True):
+    """What the wallet last learned of a credential's status (Token Status List), one row per credential.
+
+    A separate table, not columns of ``wallet_credential``: a wallet database made before status
+    checking existed gains it without a migration (a missing row is made from the credential itself).
+    A failed check never overwrites the last known status; it is recorded beside it.
+    """
+
+    __tablename__ = "wallet_credential_status"
+
+    credential_id: str = Field(primary_key=True, foreign_key="wallet_credential.id", max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    #: JSON list of the copies' ``status.status_list`` references, ``[{"uri": ..., "idx": ...}, ...]``: each
+    #: copy has its own entry (one shared index would let verifiers link the copies). ``[]``: the issuer
+    #: publishes no status for this credential.
+    references: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    #: valid | revoked | suspended | unknown (never established, or a status value this wallet does not know),
+    #: over all copies: one revoked copy makes the credential revoked (the issuer revokes credentials, not copies).
+    status: str = Field(default="unknown", max_length=16)
+    #: The status value behind ``status`` at the last successful check (0 valid, 1 revoked, 2 suspended,
+    #: 3 and 0x0C-0x0F issuer-specific).
+    status_value: int | None = None
+    #: The ``iat`` of the status list token in which the current status first appeared: the date of the
+    #: change as the wallet can know it (the issuer's own time of the change is not published).
+    status_since: datetime | None = _time(nullable=True)
+    #: The ``iat`` of the status list token that last confirmed the status, and when the wallet read it.
+    status_as_of: datetime | None = _time(nullable=True)
+    checked_at: datetime | None = _time(nullable=True)
+    #: The last attempt to check, and why it failed (``None`` when it succeeded).
+    attempted_at: datetime | None = _time(nullable=True)
+    check_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: Set once, atomically, when the wallet first notices that ``exp`` has passed (one history event).
+    expired_noticed_at: datetime | None = _time(nullable=True)
+
+
+class WalletEvent(SQLModel, table=True):
+    """An entry in the resident's history: something that happened to the resident's data.
+
+    Issue #4 records status changes of held credentials (``credential_revoked``, ``credential_suspended``,
+    ``credential_reinstated``, ``credential_expired``, ``credential_status_unknown``); the history is meant
+    to grow into the resident's full access log, so the row is generic: a kind, what it concerns, details.
+    """
+
+    __tablename__ = "wallet_event"
+
+    id: str = Field(primary_key=True, max_length=64)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    occurred_at: datetime = _time(index=True)
+    kind: str = Field(max_length=48, index=True)
+    #: The credential the event concerns, if any (no foreign key: history outlives a deleted credential).
+    credential_id: str | None = Field(default=None, max_length=64, index=True)
+    #: JSON object; never a claim value.
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     WalletResident,
     WalletSession,
@@ -188,4 +245,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     WalletPresentationRequest,
     WalletConsent,
     WalletPresentation,
+    WalletCredentialStatus,
+    WalletEvent,
 )

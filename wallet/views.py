@@ -24,6 +24,7 @@ from .schemas import (
     CredentialSetView,
     CredentialTypeView,
     CredentialView,
+    ExcludedCandidate,
     FlagView,
     IssuerView,
     LocalizedText,
@@ -39,6 +40,8 @@ from .services.accounts import Resident
 from .services.holdings import Held, claim_name
 from .services.matching import Matching
 from .services.requests import Assessment, query_of
+from .services.status import StatusState
+from .status_views import status_check_view, status_text
 from tsunagu.service.database import utc
 from .tables import WalletConsent, WalletPresentation, WalletPresentationRequest
 
@@ -82,12 +85,16 @@ def _claim_values(held: Held, paths: list[ClaimsPath] | None = None) -> list[Cla
     return out
 
 
-def credential_view(held: Held, registry: TrustRegistry | None, *, now: datetime) -> CredentialView:
+def credential_view(held: Held, state: StatusState, registry: TrustRegistry | None) -> CredentialView:
     row = held.row
+    issuer = _issuer(held, registry)
+    expires_at = utc(row.exp) if row.exp else None
     return CredentialView(
-        id=row.id, type=_type(held), issuer=_issuer(held, registry), claims=_claim_values(held),
-        issued_at=utc(row.iat) if row.iat else None, expires_at=utc(row.exp) if row.exp else None,
-        valid=not held.expired(now), copies=held.copies, copies_left=held.copies_left, received_at=utc(row.received_at),
+        id=row.id, type=_type(held), issuer=issuer, claims=_claim_values(held),
+        issued_at=utc(row.iat) if row.iat else None, expires_at=expires_at, status=state.status,
+        status_date=state.since, status_text=status_text(state, issuer.name, expires_at),
+        status_check=status_check_view(state), valid=state.presentable, copies=held.copies,
+        copies_left=held.copies_left, received_at=utc(row.received_at),
     )
 
 
@@ -134,10 +141,17 @@ def request_view(row: WalletPresentationRequest, assessment: Assessment, matchin
                 credential_id=held.row.id, type=_type(held), issuer=_issuer(held, registry),
                 copies_left=held.copies_left, claims=_claim_values(held, asked), claim_set_options=options))
         mismatch = result.mismatches.get(q.id)
+        not_offered = []
+        for left_out in matching.excluded_for(q.vct_values):
+            issuer = _issuer(left_out.held, registry)
+            expires_at = utc(left_out.held.row.exp) if left_out.held.row.exp else None
+            not_offered.append(ExcludedCandidate(
+                credential_id=left_out.held.row.id, type=_type(left_out.held), issuer=issuer,
+                status=left_out.state.status, status_text=status_text(left_out.state, issuer.name, expires_at)))
         queries.append(CredentialQueryView(
             id=q.id, vct_values=list(q.vct_values), claims=requested,
             claim_sets=[list(s) for s in q.claim_sets] if q.claim_sets else None,
-            candidates=candidate_views, mismatch=mismatch.reason if mismatch else None))
+            candidates=candidate_views, not_offered=not_offered, mismatch=mismatch.reason if mismatch else None))
     registration = assessment.registration
     retention = None
     if row.retention_days is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..deps import SessionDep, SettingsDep, TenantDep
+from ..deps import ClockDep, SessionDep, SettingsDep, TenantDep
 from ..services import metadata
 
 router = APIRouter(tags=["metadata"])
@@ -25,6 +25,9 @@ def authorization_server_metadata(tenant: TenantDep, settings: SettingsDep) -> d
 
 
 @router.get("/.well-known/jwt-vc-issuer/{tenant}")
-def jwt_vc_issuer_metadata(tenant: TenantDep, settings: SettingsDep, session: SessionDep) -> dict[str, Any]:
-    """JWT VC Issuer Metadata (SD-JWT VC §5): the keys that sign the tenant's credentials."""
-    return metadata.jwt_vc_issuer_metadata(session, settings, tenant)
+def jwt_vc_issuer_metadata(tenant: TenantDep, settings: SettingsDep, session: SessionDep, now: ClockDep) -> dict[str, Any]:
+    """JWT VC Issuer Metadata (SD-JWT VC §5): the keys that sign the tenant's credentials and status lists.
+
+    After a key rotation, older keys stay listed until the last credential they signed has expired.
+    """
+    return metadata.jwt_vc_issuer_metadata(session, settings, tenant, now=now)

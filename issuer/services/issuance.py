@@ -1,17 +1,21 @@
 """The Credential Endpoint's work (OpenID4VCI §8): one SD-JWT VC per key proof, each bound to its proof's key.
 
 Order matters for "bad input changes no state": every stateless check (request shape, each
-proof's signature, type, audience and time) runs first; then the nonces are consumed, the
-credentials signed and recorded in one transaction, which is rolled back if anything fails.
+proof's signature, type, audience and time) runs first; then the nonces are consumed, status list
+entries allocated, the credentials signed and recorded in one transaction, which is rolled back if
+anything fails. A collision with another worker over a status list (both opening the next list)
+rolls the whole transaction back and runs it again, nonces included.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from tsunagu.credential_types import credential_type
+from tsunagu.credential_types import CredentialType
 from tsunagu.encoding import json_loads
 from tsunagu.oid4vci import (
     CredentialRequest,
@@ -25,18 +29,29 @@ from tsunagu.oid4vci import (
 )
 from tsunagu.sd_jwt_vc import issue_sd_jwt_vc
 from tsunagu.sealing import unseal
+from tsunagu.service.database import utc
 
+from ..errors import StatusAllocationFailed
 from ..settings import IssuerSettings, IssuerTenant
 from ..tables import IssuerCredential, IssuerNotification, IssuerOffer
 from .codes import new_secret
-from .keys import active_signing_key
+from .keys import active_signing_key, record_signature
 from .nonces import consume_nonces
 from .offers import offer_aad
+from .status_allocation import allocate_status_entries
 from .tenants import tenant_credential_type
-from tsunagu.service.database import utc
 from .tokens import AccessContext
 
-__all__ = ["issue_credentials"]
+__all__ = ["issue_credentials", "new_credential_id"]
+
+#: Whole-transaction retries when workers collide over a status list. Each collision means another
+#: worker made progress, so a handful of tries is plenty.
+_WRITE_ATTEMPTS = 8
+
+
+def new_credential_id() -> str:
+    """128 random bits in hex: unguessable, and never starting with '-' (it is a command-line argument)."""
+    return secrets.token_hex(16)
 
 
 def issue_credentials(
@@ -86,15 +101,32 @@ def issue_credentials(
     if already + len(proofs) > settings.max_credentials_per_offer:
         raise CredentialRequestDenied("this offer's credentials have all been issued")
 
+    for _ in range(_WRITE_ATTEMPTS):
+        try:
+            return _sign_and_record(session, settings, tenant, access, ctype, proofs, issuer_id, now=now)
+        except IntegrityError:
+            session.rollback()  # another worker opened the same status list first: run it all again
+    raise StatusAllocationFailed("status list entries could not be allocated; nothing was issued, try again")
+
+
+def _sign_and_record(
+    session: Session,
+    settings: IssuerSettings,
+    tenant: IssuerTenant,
+    access: AccessContext,
+    ctype: CredentialType,
+    proofs: list[VerifiedProof],
+    issuer_id: str,
+    *,
+    now: datetime,
+) -> CredentialResponse:
     consume_nonces(session, tenant, [p.nonce for p in proofs if p.nonce is not None], now=now)
     offer = session.get(IssuerOffer, access.offer_id)
     assert offer is not None
     claims = json_loads(unseal(settings.master_key_bytes, offer.sealed_claims, aad=offer_aad(offer.id)))
     key = active_signing_key(session, settings, tenant.id)
-    validity_days = settings.credential_validity_days.get(ctype.configuration_id)
-    validity = timedelta(days=validity_days) if validity_days is not None else credential_type(ctype.configuration_id).validity
     iat = now.replace(microsecond=0)
-    exp = iat + validity
+    exp = iat + settings.credential_validity(ctype.configuration_id)
     notification_id = new_secret()
     session.add(
         IssuerNotification(
@@ -106,8 +138,9 @@ def issue_credentials(
         )
     )
     session.flush()  # the credential rows reference it; without relationships the ORM does not order the inserts
+    entries = allocate_status_entries(session, settings, tenant.id, len(proofs), now=now)
     credentials: list[str] = []
-    for proof in proofs:
+    for proof, entry in zip(proofs, entries, strict=True):
         issued = issue_sd_jwt_vc(
             claims,
             vct=ctype.vct,
@@ -116,12 +149,13 @@ def issue_credentials(
             iat=iat,
             exp=exp,
             holder_key=proof.holder_key,
+            status={"status_list": {"idx": entry.idx, "uri": settings.status_list_uri(tenant.id, entry.list_number)}},
             decoys=settings.decoy_digests,
         )
         credentials.append(issued.compact)
         session.add(
             IssuerCredential(
-                id=new_secret(),
+                id=new_credential_id(),
                 tenant=tenant.id,
                 offer_id=offer.id,
                 notification_id=notification_id,
@@ -132,7 +166,10 @@ def issue_credentials(
                 signing_kid=key.kid or "",
                 iat=utc(iat),
                 exp=utc(exp),
+                status_list=entry.list_number,
+                status_idx=entry.idx,
             )
         )
+    record_signature(session, key.kid or "", exp)
     session.commit()
     return CredentialResponse(credentials=tuple(credentials), notification_id=notification_id)

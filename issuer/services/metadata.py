@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -52,6 +53,9 @@ def authorization_server_metadata(settings: IssuerSettings, tenant: IssuerTenant
     ).to_json()
 
 
-def jwt_vc_issuer_metadata(session: Session, settings: IssuerSettings, tenant: IssuerTenant) -> dict[str, Any]:
-    """SD-JWT VC §5: ``issuer`` (the ``iss`` of the tenant's credentials) and its keys, inline."""
-    return {"issuer": settings.credential_issuer(tenant.id), "jwks": published_jwks(session, tenant.id)}
+def jwt_vc_issuer_metadata(session: Session, settings: IssuerSettings, tenant: IssuerTenant, *, now: datetime) -> dict[str, Any]:
+    """SD-JWT VC §5: ``issuer`` (the ``iss`` of the tenant's credentials) and its keys, inline.
+
+    After a rotation the older keys stay listed until everything they signed has expired.
+    """
+    return {"issuer": settings.credential_issuer(tenant.id), "jwks": published_jwks(session, settings, tenant.id, now=now)}

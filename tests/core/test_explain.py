@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tsunagu import errors, oid4vp, trust
 from tsunagu.errors import CredentialExpired, KbNonceMismatch, TsunaguError
 from tsunagu.explain import (
+    CODE_REVOKED,
+    CODE_STATUS_UNREACHABLE,
+    CODE_SUSPENDED,
     ERROR_EXPLANATIONS,
     Check,
     Decision,
     check_failed,
     check_passed,
+    check_revoked,
     check_skipped,
+    check_status_unreachable,
+    check_suspended,
+    check_warning,
     decide,
     explain_error,
 )
-from tsunagu.service import http
+from tsunagu.service import http, issuer_documents
+from tsunagu.service.issuer_documents import StatusListUnreachable
+from tsunagu.trust import LocalizedText
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -34,7 +44,7 @@ VERIFIER_RESPONSE_ERRORS = (oid4vp.InvalidAuthorizationResponse, oid4vp.UnknownS
 
 def _verification_error_classes() -> list[type[TsunaguError]]:
     classes: list[type[TsunaguError]] = []
-    for module in (errors, trust, http):
+    for module in (errors, trust, http, issuer_documents):
         for name in module.__all__:
             obj = getattr(module, name)
             if isinstance(obj, type) and issubclass(obj, VERIFICATION_FAMILIES):
@@ -96,3 +106,61 @@ def test_a_decision_survives_json() -> None:
                                     "party": "resident", "code": "kb_jwt.nonce_mismatch", "credential": "employment"}
     assert Decision.from_json(as_json) == decision
     assert Check.from_json(as_json["checks"][0]) == decision.checks[0]
+
+
+# --- warnings and a credential's status ----------------------------------------------------------------------
+
+EMPLOYER = LocalizedText("Sakura Logistics", "さくら物流")
+# 23:30 UTC on the 20th is already the 21st in Tokyo: the reasons say which clock they use.
+LATE_EVENING = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
+
+
+def test_a_warning_is_listed_but_does_not_reject() -> None:
+    warned = check_warning("status", "could not check", "確認できません", party="issuer", code=CODE_STATUS_UNREACHABLE)
+    passed = check_passed("issuer_signature", "valid", "有効")
+    decision = decide([passed, warned])
+    assert decision.outcome == "accepted"
+    assert (decision.warnings, decision.failed) == ((warned,), ())
+    assert decide([warned]).outcome == "rejected"  # nothing passed
+    assert Decision.from_json(decision.to_json()) == decision
+    assert decision.to_json()["checks"][1]["outcome"] == "warning"
+
+
+def test_revoked_names_the_issuer_and_the_date_it_published_the_list() -> None:
+    check = check_revoked(EMPLOYER, published=LATE_EVENING, credential="employment")
+    assert (check.id, check.outcome, check.party, check.code, check.credential) == (
+        "status", "failed", "issuer", CODE_REVOKED, "employment")
+    assert check.reason_en == ("Revoked by Sakura Logistics on 2026-11-20 "
+                               "(the date of the status list in which the issuer published it).")
+    assert check.reason_ja == "さくら物流が2026年11月20日にこの証明書を失効させました（発行者が公表した失効リストの日付）。"
+    tokyo = LATE_EVENING.astimezone(timezone(timedelta(hours=9)))
+    assert check_revoked(EMPLOYER, published=tokyo) == check_revoked(EMPLOYER, published=LATE_EVENING)
+
+
+def test_suspended_names_the_issuer_and_blames_no_one_else() -> None:
+    check = check_suspended(EMPLOYER)
+    assert (check.outcome, check.party, check.code) == ("failed", "issuer", CODE_SUSPENDED)
+    assert check.reason_en.startswith("Suspended by Sakura Logistics")
+    assert check.reason_ja.startswith("さくら物流がこの証明書を一時停止しています")
+
+
+@pytest.mark.parametrize(("warn", "outcome"), [(False, "failed"), (True, "warning")])
+def test_an_unreachable_status_list_is_the_issuers_infrastructure_never_the_resident(warn: bool, outcome: str) -> None:
+    cause = http.FetchTimeout("https://issuer.test/employer/status-lists/1 did not answer within 5 seconds")
+    check = check_status_unreachable(EMPLOYER, since=LATE_EVENING, cause=cause, warn=warn, credential="employment")
+    assert (check.id, check.outcome, check.party, check.code) == ("status", outcome, "issuer", CODE_STATUS_UNREACHABLE)
+    assert check.reason_en.startswith(
+        "Status could not be established: Sakura Logistics's status list unreachable since 2026-11-20 23:30:00 UTC "
+        "(https://issuer.test/employer/status-lists/1 did not answer within 5 seconds). "
+        "This is a failure of the issuer's infrastructure, not of the resident.")
+    assert check.reason_ja.startswith("失効状態を確認できませんでした。さくら物流の失効リストを2026年11月20日 23:30:00（UTC）から")
+    assert "相手のサーバーが時間内に応答しませんでした" in check.reason_ja
+    assert ("policy allows" in check.reason_en) is warn
+    assert ("方針により" in check.reason_ja) is warn
+
+
+def test_the_unreachable_error_is_explained_as_the_issuers() -> None:
+    error = StatusListUnreachable("unreachable", iss="https://issuer.test/employer", uri="https://issuer.test/s/1",
+                                  since=LATE_EVENING, cause=http.FetchBadStatus("503"))
+    assert explain_error(error) == ERROR_EXPLANATIONS[CODE_STATUS_UNREACHABLE]
+    assert explain_error(error).party == "issuer"

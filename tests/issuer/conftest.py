@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from issuer.app import create_app
 from issuer.settings import IssuerSettings
@@ -72,12 +74,19 @@ class Issuer:
     client: httpx.AsyncClient
     clock: Clock
     settings: IssuerSettings
+    app: FastAPI
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.app.state.engine
+        return engine
 
     async def offer(self, tenant: str = "employer", *, tx_code: bool = False, claims: dict[str, Any] | None = None,
-                    configuration: str = "EmploymentCertificate", expires_in: int | None = None) -> dict[str, Any]:
+                    configuration: str = "EmploymentCertificate", expires_in: int | None = None,
+                    subject: str = "employee 4711") -> dict[str, Any]:
         body: dict[str, Any] = {
             "credential_configuration_id": configuration,
-            "subject": "employee 4711",
+            "subject": subject,
             "claims": EMPLOYMENT_CLAIMS if claims is None else claims,
             "tx_code": tx_code,
         }
@@ -155,6 +164,18 @@ class Wallet:
         return await self.client.post(url, json=body, headers=self.auth_headers(url))
 
 
+async def issue(issuer: Issuer, count: int = 1, *, subject: str = "employee 4711") -> list[str]:
+    """``count`` employment credentials for one resident, through the whole OpenID4VCI flow (one batch request)."""
+    wallet = Wallet(issuer)
+    await wallet.redeem(await issuer.offer(subject=subject))
+    nonce = await wallet.nonce()
+    body = oid4vci.build_credential_request(credential_configuration_id="EmploymentCertificate",
+                                            proofs=[wallet.proof(nonce) for _ in range(count)])
+    response = await wallet.credential(body)
+    assert response.status_code == 200, response.text
+    return [c for c in oid4vci.parse_credential_response(response.json()).credentials if isinstance(c, str)]
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/issuer.db"
@@ -165,7 +186,7 @@ async def running(settings: IssuerSettings, clock: Clock) -> AsyncIterator[Issue
     try:
         async with LifespanManager(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as client:
-                yield Issuer(client, clock, settings)
+                yield Issuer(client, clock, settings, app)
     finally:
         app.state.engine.dispose()  # close pooled connections before the test database is dropped
 
@@ -189,11 +210,12 @@ def wallet(issuer: Issuer) -> Iterator[Wallet]:
     yield Wallet(issuer)
 
 
-def assert_error(response: httpx.Response, status: int, error: str) -> None:
-    """The spec's error JSON, with its status, never cached (RFC 6749 §5.2, OpenID4VCI §8.3.1)."""
+def assert_error(response: httpx.Response, status: int, error: str) -> str:
+    """The spec's error JSON, with its status, never cached (RFC 6749 §5.2, OpenID4VCI §8.3.1). The description."""
     assert (response.status_code, response.json().get("error")) == (status, error), response.text
     description = response.json().get("error_description")
     assert isinstance(description, str) and description
     # OpenID4VCI §8.3.1.2 / RFC 6749 §5.2: printable ASCII without '"' and '\\'.
     assert all(0x20 <= ord(ch) <= 0x7E and ch not in '"\\' for ch in description), description
     assert response.headers["cache-control"] == "no-store"
+    return description

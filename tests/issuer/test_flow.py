@@ -96,7 +96,7 @@ async def test_pre_authorized_flow_with_tx_code_and_batch(issuer_any_db: Issuer)
         assert verified.iss == EMPLOYER
         assert verified.vct == "urn:tsunagu:vct:employment-certificate:1"
         assert {k: verified.claims[k] for k in EMPLOYMENT_CLAIMS} == EMPLOYMENT_CLAIMS
-        assert set(verified.claims) - set(EMPLOYMENT_CLAIMS) == {"iss", "vct", "iat", "exp", "cnf"}
+        assert set(verified.claims) - set(EMPLOYMENT_CLAIMS) == {"iss", "vct", "iat", "exp", "cnf", "status"}
         assert verified.holder_key is not None
         assert verified.holder_key.thumbprint() == holder_key.thumbprint()
         holder_thumbprints.append(verified.holder_key.thumbprint())
@@ -142,6 +142,13 @@ async def test_openapi_documents_every_endpoint(issuer: Issuer) -> None:
         "/{tenant}/nonce",
         "/{tenant}/credential",
         "/{tenant}/notification",
+        "/{tenant}/status-lists/{list_number}",
+        "/admin/{tenant}/credentials",
+        "/admin/{tenant}/credentials/{credential_id}",
+        "/admin/{tenant}/credentials/{credential_id}/revoke",
+        "/admin/{tenant}/credentials/{credential_id}/suspend",
+        "/admin/{tenant}/credentials/{credential_id}/reinstate",
+        "/admin/{tenant}/keys/rotate",
     } <= paths
     assert (await issuer.client.get("/docs")).status_code == 200
 

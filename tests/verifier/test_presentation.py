@@ -187,7 +187,9 @@ async def test_a_revoked_credential_is_refused_by_its_status(world: World) -> No
     result = await _answer(world, created, {"employment": [world.present(credential, request, INCOME_PATHS)]})
     failure = _the_failure(result)
     assert (failure["id"], failure["party"], failure["code"]) == ("status", "issuer", "credential_status.revoked")
-    assert failure["reason"] == {"en": "The issuer has revoked this credential.", "ja": "発行者がこの証明書を失効させています。"}
+    assert failure["reason"] == {
+        "en": "Revoked by Sakura Logistics on 2026-11-21 (the date of the status list in which the issuer published it).",
+        "ja": "さくら物流が2026年11月21日にこの証明書を失効させました（発行者が公表した失効リストの日付）。"}
 
 
 async def test_a_forged_credential_fails_the_issuer_signature(world: World) -> None:

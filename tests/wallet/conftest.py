@@ -222,12 +222,13 @@ def write_registry(tmp_path: Path, *, root_key: PrivateJwk, root: Any, verifiers
 
 @asynccontextmanager
 async def another_wallet(world: World, *, issuer_transport: httpx.AsyncBaseTransport | None = None,
-                         **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A second wallet (own SQLite database) beside the world's, with other settings or another road to the issuer."""
+                         clock: Clock | None = None, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A second wallet (own SQLite database) beside the world's, with other settings, another road to the
+    issuer, or its own clock."""
     outbound = httpx.AsyncClient(mounts={ISSUER: issuer_transport or httpx.ASGITransport(world.issuer_app),
                                          VERIFIER: world.to_verifier})
     app = create_app(wallet_settings(f"sqlite:///{world.tmp_path}/wallet-2.db", world.tmp_path, **overrides),
-                     http=outbound, clock=world.clock)
+                     http=outbound, clock=clock or world.clock)
     try:
         async with LifespanManager(app), outbound, httpx.AsyncClient(transport=httpx.ASGITransport(app),
                                                                      base_url=WALLET) as client:

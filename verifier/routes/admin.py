@@ -20,6 +20,7 @@ from ..schemas import (
     DecisionModel,
     FlaggedClaimModel,
     LocalizedTextModel,
+    ReasonModel,
     RequestStatusBody,
     TemplateInfo,
     TenantBody,
@@ -100,7 +101,7 @@ def _status(view: RequestView) -> RequestStatusBody:
     result = None
     if view.decision is not None:
         result = DecisionModel(decision=view.decision.outcome, checks=[
-            CheckModel(id=c.id, outcome=c.outcome, reason=LocalizedTextModel(en=c.reason_en, ja=c.reason_ja),
+            CheckModel(id=c.id, outcome=c.outcome, reason=ReasonModel(en=c.reason_en, ja=c.reason_ja),
                        party=c.party, code=c.code, credential=c.credential)
             for c in view.decision.checks
         ])

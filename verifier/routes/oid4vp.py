@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from tsunagu.oid4vp import MEDIA_TYPE_REQUEST_OBJECT, InvalidRequest, parse_request_uri_post
 
-from ..deps import ClockDep, HttpDep, RegistryDep, SessionDep, SettingsDep
+from ..deps import ClockDep, IssuerDocumentsDep, RegistryDep, SessionDep, SettingsDep
 from ..services import requests as request_service
 from ..services import tenants as tenant_service
 from ..services.responses import receive_response
@@ -48,10 +48,11 @@ async def post_request_object(tenant: str, request_id: str, request: Request, se
 
 @router.post("/{tenant}/responses/{request_id}")
 async def post_response(tenant: str, request_id: str, request: Request, session: SessionDep, settings: SettingsDep,
-                        http: HttpDep, registry: RegistryDep, now: ClockDep) -> dict[str, Any]:
+                        documents: IssuerDocumentsDep, registry: RegistryDep, now: ClockDep) -> dict[str, Any]:
     """The ``response_uri`` of Response Mode ``direct_post``: ``vp_token`` and ``state``, or an error response."""
     _require_form(request)
-    return await receive_response(session, settings, http, registry, tenant, request_id, await request.body(), now=now)
+    return await receive_response(session, settings, documents, registry, tenant, request_id, await request.body(),
+                                  now=now)
 
 
 def _require_form(request: Request) -> None:

@@ -13,7 +13,6 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -27,12 +26,12 @@ from tsunagu.oid4vp import (
     response_endpoint_answer,
 )
 from tsunagu.sealing import seal
+from tsunagu.service.issuer_documents import IssuerDocuments
 from tsunagu.trust import TrustRegistry
 
 from ..errors import RequestExpired
 from ..settings import VerifierSettings
 from ..tables import VerifierRequest
-from .issuer_documents import IssuerDocuments
 from .requests import claims_aad
 from .verification import VerificationContext, policy_from, verify_vp_token
 
@@ -44,7 +43,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 async def receive_response(
-    session: Session, settings: VerifierSettings, http: httpx.AsyncClient, registry: TrustRegistry | None,
+    session: Session, settings: VerifierSettings, documents: IssuerDocuments, registry: TrustRegistry | None,
     tenant: str, request_id: str, body: bytes, *, now: datetime,
 ) -> dict[str, Any]:
     """Process one ``direct_post`` body; the JSON object to answer with 200.
@@ -81,8 +80,13 @@ async def receive_response(
             context = VerificationContext(
                 query=parse_dcql_query(json.loads(row.dcql_query)), client_id=row.client_id, nonce=row.nonce,
                 registry=registry, policy=policy_from(settings.clock_skew_seconds, settings.kb_max_age_seconds),
+                unreachable_status_policy=settings.unreachable_status_policy,
             )
-            result = await verify_vp_token(response.vp_token, context, IssuerDocuments(http, settings), now=now)
+            # Give the pooled connection back while issuers are asked: a check can wait seconds for a
+            # status list, and verifications holding connections meanwhile would exhaust the pool
+            # (and block the event loop waiting for one). The row is reloaded after the await.
+            session.commit()
+            result = await verify_vp_token(response.vp_token, context, documents, now=now)
             row.status = "completed"
             row.decision = json.dumps(result.decision.to_json(), ensure_ascii=False)
             if result.claims:

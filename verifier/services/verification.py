@@ -11,7 +11,14 @@ For each presentation, in this order (a failure skips what follows, and says so)
 ``disclosures``      every disclosure is one the issuer signed a digest of (RFC 9901 §7.1);
 ``holder_binding``   the KB-JWT: signed by the ``cnf`` key, our ``nonce``, ``aud`` = our full
                      ``client_id``, ``sd_hash``, fresh ``iat`` (§8.6, §14.1.2);
-``status``           the status list entry, when the credential has one.
+``status``           the status list entry, when the credential has one: "revoked by <issuer> on
+                     <date>" or "suspended by <issuer>" (the issuer's decision), or, when the list
+                     cannot be fetched, "status could not be established: <issuer>'s status list
+                     unreachable since <time>" (the issuer's infrastructure), a failure or, under
+                     ``unreachable_status_policy = "warn"``, a warning (``tsunagu.explain``).
+
+Issuer keys and status lists come from the process-wide ``IssuerDocuments`` (cached and shared by
+concurrent verifications), which reads time from the same app clock as ``now``.
 
 Then ``query``: the presentations that passed answer the DCQL query (``dcql.check_vp_token``).
 A presentation that fails any check is discarded (§8.6) and the decision is ``rejected``.
@@ -22,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from tsunagu import jose
 from tsunagu.dcql import DcqlQuery, PresentedCredential, check_vp_token
@@ -37,15 +44,24 @@ from tsunagu.errors import (
     KbJwtError,
     TsunaguError,
 )
-from tsunagu.explain import Check, Decision, check_failed, check_passed, check_skipped, decide
+from tsunagu.explain import (
+    Check,
+    Decision,
+    check_failed,
+    check_passed,
+    check_revoked,
+    check_skipped,
+    check_status_unreachable,
+    check_suspended,
+    decide,
+)
 from tsunagu.kb_jwt import KbExpectation
 from tsunagu.sd_jwt.compact import parse_sd_jwt
 from tsunagu.sd_jwt.verifier import VerifyPolicy
 from tsunagu.sd_jwt_vc import TYP_DC_SD_JWT, VerifiedCredential, issuer_key_resolver, verify_sd_jwt_vc
+from tsunagu.service.issuer_documents import IssuerDocuments, StatusListUnreachable
 from tsunagu.status_list import INVALID, SUSPENDED, VALID, parse_status_claim
-from tsunagu.trust import TrustError, TrustRegistry, TrustRegistryExpired
-
-from .issuer_documents import IssuerDocuments
+from tsunagu.trust import IssuerEntry, TrustError, TrustRegistry, TrustRegistryExpired
 
 __all__ = ["VerificationContext", "VerificationResult", "verify_vp_token", "CHECK_ORDER"]
 
@@ -65,11 +81,6 @@ _PASSED: Final[Mapping[str, tuple[str, str]]] = {
     "query": ("The presentations answer everything the request asked for.", "提示内容は依頼したすべての項目を満たしています。"),
 }
 _NOT_CHECKED: Final = ("Not checked, because an earlier check failed.", "前の確認に失敗したため、確認していません。")
-_STATUS_FAILURES: Final[Mapping[int, tuple[str, str, str]]] = {
-    INVALID: ("credential_status.revoked", "The issuer has revoked this credential.", "発行者がこの証明書を失効させています。"),
-    SUSPENDED: ("credential_status.suspended", "The issuer has suspended this credential.",
-                "発行者がこの証明書を一時停止しています。"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,8 @@ class VerificationContext:
     nonce: str
     registry: TrustRegistry | None
     policy: VerifyPolicy
+    #: What a status list that cannot be fetched does: reject, or only warn (``VerifierSettings``).
+    unreachable_status_policy: Literal["reject", "warn"] = "reject"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +123,11 @@ class _Pipeline:
         self.checks.append(check_failed(check_id, error, credential=self.credential))
         return _Failed()
 
-    def fail_with(self, check_id: str, code: str, en: str, ja: str) -> _Failed:
-        self.checks.append(Check(check_id, "failed", en, ja, "issuer", code, self.credential))
+    def record(self, check: Check) -> None:
+        self.checks.append(check)
+
+    def fail_with(self, check: Check) -> _Failed:
+        self.checks.append(check)
         return _Failed()
 
     def finish(self) -> list[Check]:
@@ -174,10 +190,10 @@ async def _verify_one(
     try:
         sd_jwt = parse_sd_jwt(presentation, max_bytes=context.policy.max_bytes,
                               max_disclosures=context.policy.max_disclosures)
-        unverified = jose.parse_compact(sd_jwt.issuer_jwt, typ=TYP_DC_SD_JWT).payload
+        unverified = jose.parse_compact(sd_jwt.issuer_jwt, typ=TYP_DC_SD_JWT)
     except TsunaguError as error:
         raise pipeline.fail("format", error) from None
-    iss, vct = unverified.get("iss"), unverified.get("vct")
+    iss, vct = unverified.payload.get("iss"), unverified.payload.get("vct")
     if not isinstance(vct, str) or not isinstance(iss, str):
         unnamed = IssuerMismatch("the credential does not name its issuer ('iss') and its type ('vct')")
         raise pipeline.fail("format", unnamed)
@@ -195,9 +211,10 @@ async def _verify_one(
     pipeline.passed("issuer_trusted", f"{issuer.name.en} is registered as an issuer of {vct}.",
                     f"{issuer.name.ja} は、この種類の証明書の発行者として登録されています。")
 
-    # issuer_key
+    # issuer_key (the header's kid only picks the key; one the cached keys lack refetches them: a rotation)
+    kid = unverified.header.get("kid")
     try:
-        keys = await documents.issuer_keys(iss)
+        keys = await documents.issuer_keys(iss, kid=kid if isinstance(kid, str) else None)
     except TsunaguError as error:
         raise pipeline.fail("issuer_key", error) from None
     pipeline.passed("issuer_key")
@@ -228,17 +245,34 @@ async def _verify_one(
         return verified
     try:
         reference = parse_status_claim(verified.status)
-        token = await documents.status_list(iss, reference.uri, now=now)
-        value = token.status_list.get(reference.idx)
+        lookup = await documents.status(iss, reference)
+    except StatusListUnreachable as error:
+        warn = context.unreachable_status_policy == "warn"
+        unreachable = check_status_unreachable(issuer.name, since=error.since, cause=error.cause, warn=warn,
+                                               credential=pipeline.credential)
+        if not warn:
+            raise pipeline.fail_with(unreachable) from None
+        pipeline.record(unreachable)
+        return verified
     except TsunaguError as error:
         raise pipeline.fail("status", error) from None
-    if value != VALID:
-        code, en, ja = _STATUS_FAILURES.get(value, (
-            "credential_status.unknown", f"The status list gives the unknown status value {value:#04x}.",
-            "失効リストに未知の状態値が記載されています。"))
-        raise pipeline.fail_with("status", code, en, ja)
+    if lookup.value != VALID:
+        raise pipeline.fail_with(_status_failure(issuer, lookup.value, published=lookup.token.iat,
+                                                 credential=pipeline.credential))
     pipeline.passed("status")
     return verified
+
+
+def _status_failure(issuer: IssuerEntry, value: int, *, published: datetime, credential: str) -> Check:
+    if value == INVALID:
+        return check_revoked(issuer.name, published=published, credential=credential)
+    if value == SUSPENDED:
+        return check_suspended(issuer.name, credential=credential)
+    # §7.1: 0x03 and 0x0C-0x0F are application specific, the rest reserved; neither is VALID.
+    return Check("status", "failed", f"{issuer.name.en}'s status list gives the status value {value:#04x}, "
+                 "which this verifier does not know, so the credential is not treated as valid.",
+                 f"{issuer.name.ja}の失効リストに、この検証者が知らない状態値が記載されているため、有効とは扱いません。",
+                 "issuer", "credential_status.unknown", credential)
 
 
 # The order in which verify_sd_jwt_vc makes these checks (sd_jwt.verifier.verify_sd_jwt).

@@ -28,8 +28,9 @@ from tsunagu.sealing import seal, unseal
 
 from ..errors import NoUnusedCopy, NotFound
 from ..settings import WalletSettings
-from ..tables import WalletCredential, WalletCredentialCopy
+from ..tables import WalletCredential, WalletCredentialCopy, WalletCredentialStatus
 from tsunagu.service.database import utc
+from tsunagu.status_list import StatusReference
 
 __all__ = [
     "REGISTERED_CLAIMS",
@@ -41,6 +42,7 @@ __all__ = [
     "open_copy",
     "claim_unused_copy",
     "claim_name",
+    "encode_status_references",
 ]
 
 #: SD-JWT VC registered claims: about the credential, not about the resident; not listed as its claims.
@@ -51,6 +53,8 @@ REGISTERED_CLAIMS = frozenset({"iss", "nbf", "exp", "iat", "cnf", "vct", "vct#in
 class IssuedCopy:
     credential: str
     holder_key: PrivateJwk
+    #: The copy's own ``status.status_list`` entry, when the issuer publishes a status for it.
+    status: StatusReference | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +70,6 @@ class Held:
     @property
     def claims(self) -> dict[str, Any]:
         return {k: v for k, v in self.decoded.claims.items() if k not in REGISTERED_CLAIMS}
-
-    def expired(self, now: datetime) -> bool:
-        return self.row.exp is not None and utc(self.row.exp) <= utc(now)
 
 
 def _aad(copy_id: str, resident_id: str, what: str) -> bytes:
@@ -90,7 +91,10 @@ def store_credential(
     copies: Sequence[IssuedCopy],
     now: datetime,
 ) -> WalletCredential:
-    """Add a credential and its copies, sealed, in one transaction (committed here)."""
+    """Add a credential, its copies (sealed) and their status references, in one transaction (committed here).
+
+    The status itself is unknown until the first check (``services.status``).
+    """
     row = WalletCredential(
         id=secrets.token_hex(16), resident_id=resident_id, credential_issuer=credential_issuer, iss=iss,
         credential_configuration_id=credential_configuration_id, vct=vct, display=json_dumps(dict(display)),
@@ -106,9 +110,16 @@ def store_credential(
                                    aad=_aad(copy_id, resident_id, "credential")),
             sealed_holder_key=seal(settings.master_key_bytes, key_json, aad=_aad(copy_id, resident_id, "holder_key")),
         ))
+    session.add(WalletCredentialStatus(credential_id=row.id, resident_id=resident_id,
+                                       references=encode_status_references([c.status for c in copies])))
     session.commit()
     session.refresh(row)
     return row
+
+
+def encode_status_references(references: Sequence[StatusReference | None]) -> str:
+    """``WalletCredentialStatus.references``: the copies' status list entries (copies without one left out)."""
+    return json_dumps([{"uri": r.uri, "idx": r.idx} for r in references if r is not None])
 
 
 def open_copy(settings: WalletSettings, copy: WalletCredentialCopy) -> tuple[str, PrivateJwk]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,12 +27,13 @@ from sqlmodel import Session
 from tsunagu import oid4vci
 from tsunagu.dpop import build_dpop_proof
 from tsunagu.encoding import json_loads
-from tsunagu.errors import EncodingError, JwkError, TsunaguError
+from tsunagu.errors import EncodingError, InvalidStatusReference, JwkError, TsunaguError
 from tsunagu.jwk import Algorithm, PrivateJwk, PublicJwk, generate_key, parse_jwks, parse_public_jwk
 from tsunagu.oid4vp import origin_of
 from tsunagu.sd_jwt.holder import decode_sd_jwt
 from tsunagu.sd_jwt_vc import issuer_key_resolver, jwt_vc_issuer_metadata_url, parse_issuer_metadata, verify_sd_jwt_vc
 from tsunagu.service.http import FetchedDocument, FetchError, exchange_bounded
+from tsunagu.status_list import parse_status_claim
 
 from ..errors import (
     IssuedCredentialRejected,
@@ -338,6 +339,12 @@ async def _verified_and_stored(
             raise IssuedCredentialRejected(f"{issuer.name} offered {config.vct} but sent {item.vct}")
         if said(item.claims) != said(verified[0].claims) or item.iss != iss:
             raise IssuedCredentialRejected(f"the copies {issuer.name} sent do not say the same thing")
+    try:
+        # Kept per copy: an issuer gives each copy its own entry, or verifiers could link the copies by it.
+        copies = [replace(copy, status=parse_status_claim(item.status) if item.status is not None else None)
+                  for copy, item in zip(copies, verified, strict=True)]
+    except InvalidStatusReference as exc:
+        raise IssuedCredentialRejected(f"the credential from {issuer.name} has an unusable status: {exc.reason}") from None
     payload = verified[0].sd_jwt.payload
     return store_credential(
         session, settings, resident_id, credential_issuer=metadata.credential_issuer, iss=iss,

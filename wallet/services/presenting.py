@@ -37,13 +37,22 @@ from tsunagu.sd_jwt.holder import decode_sd_jwt, present_sd_jwt
 from tsunagu.service.http import FetchError, exchange_bounded
 from tsunagu.trust import TrustRegistry
 
-from ..errors import InvalidChoice, OutsideRegisteredPurpose, RequestAlreadyAnswered
+from ..errors import (
+    CredentialExpired,
+    CredentialNotPresentable,
+    CredentialRevoked,
+    CredentialSuspended,
+    InvalidChoice,
+    OutsideRegisteredPurpose,
+    RequestAlreadyAnswered,
+)
 from ..settings import WalletSettings
 from ..tables import WalletConsent, WalletPresentation, WalletPresentationRequest
 from .holdings import claim_unused_copy, encode_paths, open_copy
-from .matching import Matching, match_held
+from .matching import Excluded, Matching, match_held
 from .registry import require_registry
 from .requests import Assessment, assess, check_open, own_request, query_of
+
 from tsunagu.service.database import utc
 
 __all__ = ["Approval", "approve", "decline"]
@@ -72,11 +81,15 @@ def _choose(query: DcqlQuery, matching: Matching, approval: Approval) -> dict[st
     """The resident's choice, checked against what the query asks and what each credential can answer.
 
     Raises:
-        InvalidChoice.
+        InvalidChoice; CredentialRevoked, CredentialSuspended, CredentialExpired (a credential left out by its status).
     """
     result = matching.result
     if approval.credentials is None:
         if not result.satisfied:
+            for unanswered in (q for q in query.credentials if q.id in result.mismatches):
+                left_out = matching.excluded_for(unanswered.vct_values)
+                if left_out:  # the resident holds one, but it is no longer in force: say so, not "no credential"
+                    raise _not_presentable(left_out[0])
             reasons = "; ".join(m.reason for m in result.mismatches.values())
             raise InvalidChoice(f"your credentials do not answer this request: {reasons}")
         picks = {qid: candidates[0].credential_id for qid, candidates in result.selection.items()}
@@ -90,6 +103,8 @@ def _choose(query: DcqlQuery, matching: Matching, approval: Approval) -> dict[st
         q = by_id.get(qid)
         if q is None:
             raise InvalidChoice(f"the request has no credential query {qid!r}")
+        if credential_id in matching.excluded:
+            raise _not_presentable(matching.excluded[credential_id])
         candidate = next((c for c in result.candidates.get(qid, ()) if c.credential_id == credential_id), None)
         if candidate is None:
             raise InvalidChoice(f"you hold no usable credential {credential_id!r} that answers {qid!r}")
@@ -97,6 +112,21 @@ def _choose(query: DcqlQuery, matching: Matching, approval: Approval) -> dict[st
     if approval.claim_set is not None and not any(c.query.claim_sets for c in chosen.values()):
         raise InvalidChoice("this request offers no claim sets to choose from")
     return chosen
+
+
+def _not_presentable(excluded: Excluded) -> CredentialNotPresentable:
+    state, name = excluded.state, excluded.held.display["credential"]["en"]
+    day = state.since.date().isoformat() if state.since is not None else None
+    details = {"credential_id": excluded.held.row.id, "status": state.status}
+    if state.status == "revoked":
+        listed = f" (status list of {day})" if day else ""
+        return CredentialRevoked(f"your {name} was revoked by its issuer{listed}; it can no longer be presented",
+                                 **details)
+    if state.status == "suspended":
+        return CredentialSuspended(f"your {name} is suspended by its issuer; it cannot be presented until the "
+                                   "issuer lifts the suspension", **details)
+    return CredentialExpired(f"your {name} expired{f' on {day}' if day else ''}; ask its issuer for a new one",
+                             **details)
 
 
 def _option(q: CredentialQuery, candidate: CandidateMatch, claim_set: int | None) -> ClaimsOption:
@@ -183,7 +213,8 @@ async def approve(
 
     Raises:
         NotFound, RequestAlreadyAnswered, RequestExpired, TrustRegistryMissing,
-        InvalidChoice, OutsideRegisteredPurpose, NoUnusedCopy.
+        InvalidChoice, OutsideRegisteredPurpose, NoUnusedCopy,
+        CredentialRevoked, CredentialSuspended, CredentialExpired: a chosen credential is no longer in force.
     """
     row = own_request(session, resident_id, request_id)
     check_open(session, row, now=now)

@@ -56,6 +56,13 @@ async def test_the_demo_story(world: World) -> None:
     assert outcome.over_asking_result["status"] == "declined"
     assert outcome.over_asking_result["claims"] is None
 
+    # The employer revoked: the landlord's next check rejects, naming the issuer; Mai's wallet shows it.
+    revoked = outcome.after_revocation_result["result"]
+    assert revoked["decision"] == "rejected"
+    status = next(check for check in revoked["checks"] if check["id"] == "status")
+    assert (status["party"], status["reason"]["en"].startswith("Revoked by Sakura Systems K.K.")) == ("issuer", True)
+    assert (outcome.revoked_in_wallet["status"], outcome.revoked_in_wallet["valid"]) == ("revoked", False)
+
 
 async def test_consent_is_recorded_before_the_presentation(world: World) -> None:
     await world.story().run()
@@ -64,14 +71,17 @@ async def test_consent_is_recorded_before_the_presentation(world: World) -> None
     consents = (await world.wallet.get("/consents", headers=headers)).json()
     presentations = (await world.wallet.get("/presentations", headers=headers)).json()
 
-    assert len(consents) == 1
-    consent = consents[0]
-    assert consent["verifier"]["name"]["en"] == "Sakura Homes"
-    assert consent["purpose"]["code"] == "rental_screening"
-    assert sorted(p[0] for p in consent["claims"]["employment"]) == sorted(
-        ["employer_name", "employment_type", "employment_start_date", "job_title", "annual_income"]
-    )
+    # Two approvals (the screening, and the check after the revocation), one decline: a consent for
+    # each presentation, none for the decline.
+    assert len(consents) == 2
+    for consent in consents:
+        assert consent["verifier"]["name"]["en"] == "Sakura Homes"
+        assert consent["purpose"]["code"] == "rental_screening"
+        assert sorted(p[0] for p in consent["claims"]["employment"]) == sorted(
+            ["employer_name", "employment_type", "employment_start_date", "job_title", "annual_income"]
+        )
     sent = [p for p in presentations if p["kind"] == "presentation"]
     declined = [p for p in presentations if p["kind"] == "decline"]
-    assert len(sent) == 1 and sent[0]["consent_id"] == consent["id"] and sent[0]["status"] == "sent"
+    assert sorted(p["consent_id"] for p in sent) == sorted(c["id"] for c in consents)
+    assert {p["status"] for p in sent} == {"sent"}
     assert len(declined) == 1 and declined[0]["consent_id"] is None

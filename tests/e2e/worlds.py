@@ -196,7 +196,10 @@ class World:
     pki: Pki | None
 
     def story(self) -> Story:
-        return Story(self.deployment, self.issuer, self.wallet, self.verifier)
+        async def pause(seconds: float) -> None:
+            self.advance(seconds=seconds)
+
+        return Story(self.deployment, self.issuer, self.wallet, self.verifier, pause=pause)
 
     def advance(self, **delta: float) -> None:
         """Time passes for everyone (the wallet's DPoP and key proofs must stay fresh at the issuer)."""

@@ -11,11 +11,15 @@ make by hand from ``/docs``; ``narrate`` explains it in the terminal.
 4. The landlord sees ``accepted``, with every check and its reason.
 5. The landlord asks again, this time also for birthdate and nationality, which rental screening
    is not registered for: the wallet flags both, and Mai declines.
+6. Mai leaves her job; the employer revokes the certificate. Once the landlord's cached status
+   list is older than its ``ttl``, its next check says "Revoked by Sakura Systems K.K." — and
+   Mai's wallet, when she opens the credential, shows it revoked and stops offering it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +30,8 @@ from .demo_deployment import DemoDeployment, tenant_bodies
 __all__ = ["Story", "StoryOutcome", "StoryFailed", "EMPLOYMENT_CLAIMS", "TAX_CLAIMS"]
 
 Narrate = Callable[[str, str], None]
+#: Lets time pass (the demo sleeps; a test moves its clocks instead).
+Pause = Callable[[float], Awaitable[None]]
 
 EMPLOYMENT_CLAIMS: Mapping[str, Any] = {
     "employee_name": "NGUYEN THI MAI",
@@ -69,6 +75,8 @@ class StoryOutcome:
     screening_result: dict[str, Any] = field(default_factory=dict)
     over_asking_view: dict[str, Any] = field(default_factory=dict)
     over_asking_result: dict[str, Any] = field(default_factory=dict)
+    after_revocation_result: dict[str, Any] = field(default_factory=dict)
+    revoked_in_wallet: dict[str, Any] = field(default_factory=dict)
 
 
 def _silent(_title: str, _text: str) -> None:
@@ -82,6 +90,7 @@ class Story:
     wallet: httpx.AsyncClient
     verifier: httpx.AsyncClient
     narrate: Narrate = _silent
+    pause: Pause = asyncio.sleep
 
     async def run(self) -> StoryOutcome:
         outcome = StoryOutcome()
@@ -99,6 +108,12 @@ class Story:
         outcome.over_asking_view = await self.receive(token, over)
         await self.decline(token, outcome.over_asking_view)
         outcome.over_asking_result = await self.result("landlord", over)
+
+        await self.revoke("employer", token)
+        again = await self.ask("landlord", "rental_screening_employment_income")
+        await self.approve(token, await self.receive(token, again))
+        outcome.after_revocation_result = await self.result("landlord", again)
+        outcome.revoked_in_wallet = await self.open_credential(token, outcome.credentials[0][0]["id"])
         return outcome
 
     # --- set-up ---------------------------------------------------------------------------
@@ -210,6 +225,30 @@ class Story:
         )
         self.narrate(f"{tenant}: result", _result_lines(status))
         return status
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def revoke(self, tenant: str, token: str) -> None:
+        issued = await self._call(self.issuer, "GET", f"/admin/{tenant}/credentials", admin="issuer")
+        credential_id = issued["credentials"][0]["id"]
+        await self._call(
+            self.issuer, "POST", f"/admin/{tenant}/credentials/{credential_id}/revoke", admin="issuer",
+            json={"reason": "Mai left the company on 2026-11-30"},
+        )
+        ttl = self.deployment.issuer.status_list_ttl_seconds
+        self.narrate(
+            f"{tenant}: revoked",
+            "Mai leaves her job; the employer revokes the certificate (the reason stays in the employer's audit "
+            f"log). Verifiers may keep a status list for its ttl ({ttl} s in the demo), so the landlord's next "
+            "check after that sees it.",
+        )
+        await self.pause(ttl + 1)
+
+    async def open_credential(self, token: str, credential_id: str) -> dict[str, Any]:
+        shown = await self._call(self.wallet, "GET", f"/credentials/{credential_id}", bearer=token)
+        text = (shown.get("status_text") or {}).get("en", "")
+        self.narrate("wallet: Mai opens the credential", f"  status: {shown.get('status')} — {text}")
+        return shown
 
     # --- plumbing -------------------------------------------------------------------------
 

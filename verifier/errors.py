@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from tsunagu.errors import TsunaguError
 from tsunagu.oid4vp import InvalidRequest
 
 __all__ = ["UnknownTenant", "UnknownRequest", "RequestExpired", "RequestAlreadyAnswered", "UnknownTemplate",
-           "InvalidTenant"]
+           "InvalidTenant", "ConsentReceiptProblem", "ConsentReceiptMissing", "ConsentReceiptMismatch",
+           "WalletKeysLocationRefused"]
 
 
 class UnknownTenant(InvalidRequest):
@@ -40,3 +42,34 @@ class InvalidTenant(InvalidRequest):
     """A tenant registration whose key, certificate or name is unusable."""
 
     code = "verifier.invalid_tenant"
+
+
+# --- the consent_receipt check (never wire errors: they become the check's outcome) ---------------
+
+
+class ConsentReceiptProblem(TsunaguError):
+    """Why a consent receipt was not accepted; ``reason_ja`` is the Japanese sentence of the check."""
+
+    code = "verifier.consent_receipt"
+
+    def __init__(self, reason: str, reason_ja: str, **details: object) -> None:
+        super().__init__(reason, **details)
+        self.reason_ja = reason_ja
+
+
+class ConsentReceiptMissing(ConsentReceiptProblem):
+    """No receipt came, and ``require_consent_receipt`` is on."""
+
+    code = "verifier.consent_receipt_missing"
+
+
+class ConsentReceiptMismatch(ConsentReceiptProblem):
+    """A valid receipt that does not describe this request or what was disclosed."""
+
+    code = "verifier.consent_receipt_mismatch"
+
+
+class WalletKeysLocationRefused(ConsentReceiptProblem):
+    """The receipt's ``iss`` is not a URL this verifier fetches a wallet's keys from (not https, not allowed)."""
+
+    code = "verifier.wallet_keys_location_refused"

@@ -88,6 +88,21 @@ class WalletErrorModel(BaseModel):
     error_description: str | None
 
 
+class ConsentReceiptModel(BaseModel):
+    """The resident's consent receipt stored with the request (docs/consent.md)."""
+
+    consent_id: str
+    wallet: str = Field(description="The receipt's iss: the wallet that signed it.")
+    subject: str = Field(description="The resident's pseudonym for this verifier (pairwise).")
+    purpose: str
+    retention_days: int
+    access_type: Literal["one-time", "ongoing"]
+    granted_at: datetime
+    expires_at: datetime
+    received_at: datetime
+    receipt: str = Field(description="The consent-receipt+jwt as received: the evidence of the consent.")
+
+
 class RequestStatusBody(BaseModel):
     request_id: str
     tenant: str
@@ -106,6 +121,8 @@ class RequestStatusBody(BaseModel):
     retain_until: datetime | None
     wallet_error: WalletErrorModel | None
     response_code: str | None
+    consent: ConsentReceiptModel | None = Field(
+        default=None, description="The consent receipt that came with the accepted response, when it was valid.")
 
 
 class TenantBody(BaseModel):

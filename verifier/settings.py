@@ -39,6 +39,15 @@ class VerifierSettings(BaseServiceSettings):
     #: After a status list could not be fetched, checks of it fail at once for this long (rather
     #: than each waiting for the timeout); the first check after it tries again.
     status_list_retry_seconds: int = 30
+    #: A presentation without a valid consent receipt matching the request (docs/consent.md) is
+    #: rejected when this is on; by default it is accepted and the ``consent_receipt`` check says why
+    #: the receipt was missing or not accepted (a ``warning``), since OpenID4VP does not define receipts.
+    require_consent_receipt: bool = False
+    #: Origins (``https://wallet.example``) whose consent receipts are verified, that is, whose JWK Set
+    #: this service fetches; empty: any https origin (plain http only on loopback, like issuers).
+    consent_wallet_origins: tuple[str, ...] = ()
+    #: Bound for a wallet's JWK Set.
+    max_wallet_jwks_bytes: int = 64 * 1024
 
     @property
     def allow_insecure_loopback(self) -> bool:

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
-__all__ = ["VerifierTenant", "VerifierRequest", "TABLES"]
+__all__ = ["VerifierTenant", "VerifierRequest", "VerifierConsentReceipt", "TABLES"]
 
 
 class VerifierTenant(SQLModel, table=True):
@@ -67,4 +67,31 @@ class VerifierRequest(SQLModel, table=True):
     retain_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
-TABLES: list[type[SQLModel]] = [VerifierTenant, VerifierRequest]
+class VerifierConsentReceipt(SQLModel, table=True):
+    """The resident's consent receipt (``consent-receipt+jwt``) that came with a request's accepted response.
+
+    Kept with the data it covers, as docs/consent.md asks of a verifier: the signed JWS as received
+    (the evidence) and, for look-ups, what it says. It names claim paths, never claim values, and
+    the resident only by a pseudonym for this verifier.
+    """
+
+    __tablename__ = "verifier_consent_receipt"
+
+    request_id: str = Field(primary_key=True, foreign_key="verifier_request.id", max_length=64)
+    tenant: str = Field(index=True)
+    #: The receipt's ``jti``; not unique: an ongoing consent covers several presentations.
+    consent_id: str = Field(index=True)
+    #: The receipt's ``iss``: the wallet's public URL.
+    wallet: str
+    #: The resident's pairwise pseudonym for this verifier (the receipt's ``sub``).
+    subject: str = Field(index=True)
+    purpose: str
+    access_type: str
+    retention_days: int
+    granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    receipt: str
+
+
+TABLES: list[type[SQLModel]] = [VerifierTenant, VerifierRequest, VerifierConsentReceipt]

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from tsunagu.errors import DcqlError, ProtocolError, TsunaguError
 from tsunagu.sealing import SealedValueInvalid
@@ -23,7 +24,9 @@ from tsunagu.service.http import FetchError
 from tsunagu.service.issuer_documents import IssuerDocuments, registered_issuer_origin
 
 from .errors import InvalidChoice, IssuerUnavailable, StoredSecretUnusable
-from .routes import admin, credentials, history, presentations, records, session
+from .consent_sweep import install_consent_sweep
+from .routes import admin, consents, credentials, history, presentations, records, session
+from .services.receipts import receipt_key
 from .settings import WalletSettings
 from .status_refresh import install_status_refresh
 from .tables import TABLES
@@ -43,6 +46,13 @@ The wallet keeps asking each issuer whether your credentials are still in force 
 on a schedule and whenever you open one, `GET /credentials/{id}`): a revoked, suspended or expired
 credential is shown as such, with the date, is never offered to a verifier, and the change is written
 to your history (`GET /events`).
+
+Each consent has a status (active, fulfilled, expired, revoked) and its history; revoke one with
+`POST /consents/{id}/revoke` — once that call returns, nothing more is presented under it. On approval
+the wallet signs a consent receipt (`typ` consent-receipt+jwt, keys at `/.well-known/jwks.json`) and
+sends it with the presentation; download yours at `GET /consents/receipts`. `GET /events` is your
+access log: who asked for what, why, what was sent, refused, revoked or expired, filterable by verifier
+and credential, exportable at `GET /events/export`.
 """
 
 
@@ -62,6 +72,7 @@ def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = Non
     app.include_router(session.router)
     app.include_router(credentials.router)
     app.include_router(presentations.router)
+    app.include_router(consents.router)  # before records: /consents/receipts is not a consent id
     app.include_router(records.router)
     app.include_router(history.router)
     # Status lists only from the origins the trust registry gives issuers: a credential's own status
@@ -73,4 +84,8 @@ def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = Non
         allow_insecure_loopback=settings.allow_insecure_loopback,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds))
     install_status_refresh(app, settings.status_refresh_seconds)
+    install_consent_sweep(app, settings.consent_sweep_seconds)
+    # The receipt signing key exists before the first approval (made here on first start, once across workers).
+    with Session(app.state.engine) as db:
+        receipt_key(db, settings, now=app.state.clock())
     return app

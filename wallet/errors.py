@@ -39,6 +39,8 @@ __all__ = [
     "CredentialSuspended",
     "CredentialExpired",
     "StoredSecretUnusable",
+    "ConsentNotRevocable",
+    "ConsentNotActive",
 ]
 
 
@@ -231,3 +233,19 @@ class StoredSecretUnusable(WalletError):
     code = "wallet.stored_secret_unusable"
     error = "server_error"
     status_code: ClassVar[int] = 500
+
+
+class ConsentNotRevocable(WalletError):
+    """The consent has ended (expired) or is changing under another worker: nothing is revoked."""
+
+    code = "wallet.consent_not_revocable"
+    error = "consent_not_revocable"
+    status_code: ClassVar[int] = 409
+
+
+class ConsentNotActive(WalletError):
+    """A presentation under a consent that was revoked (or expired) before it could be sent."""
+
+    code = "wallet.consent_not_active"
+    error = "consent_not_active"
+    status_code: ClassVar[int] = 409

@@ -32,9 +32,12 @@ __all__ = [
     "FlagView",
     "PresentationRequestView",
     "ApproveBody",
+    "ConsentEventView",
     "ConsentView",
+    "ReceiptView",
     "PresentationView",
     "EventView",
+    "EventLogExport",
 ]
 
 
@@ -282,6 +285,20 @@ class ApproveBody(BaseModel):
 # --- records -------------------------------------------------------------------------------------
 
 
+ConsentStatusName = Literal["active", "fulfilled", "expired", "revoked"]
+
+
+class ConsentEventView(BaseModel):
+    """One change in a consent's status (``from_status`` is ``null`` for the grant)."""
+
+    from_status: ConsentStatusName | None
+    to_status: ConsentStatusName
+    at: datetime
+    #: ``resident`` (granted, revoked) or ``system`` (fulfilled by the presentation, expired).
+    by: Literal["resident", "system"]
+    note: str | None
+
+
 class ConsentView(BaseModel):
     id: str
     request_id: str
@@ -295,6 +312,32 @@ class ConsentView(BaseModel):
     #: Credential query id → credential id.
     credentials: dict[str, str]
     granted_at: datetime
+    #: ISO/IEC TS 27560 / Kantara fields.
+    legal_basis: str = "consent"
+    access_type: Literal["one-time", "ongoing"] = "one-time"
+    #: ``granted_at`` + the retention the verifier asked for (or the wallet's default).
+    expires_at: datetime | None = None
+    #: ``active`` (may still be used), ``fulfilled`` (a one-time consent whose presentation was sent),
+    #: ``expired``, ``revoked`` (by you).
+    status: ConsentStatusName = "active"
+    status_changed_at: datetime | None = None
+    #: The status, in a sentence.
+    status_text: LocalizedText | None = None
+    #: Every change of status, oldest first.
+    history: list[ConsentEventView] = []
+    #: A signed consent receipt exists (``GET /consents/{id}/receipt``).
+    has_receipt: bool = False
+
+
+class ReceiptView(BaseModel):
+    """A signed consent receipt (``typ`` ``consent-receipt+jwt``, docs/consent.md) and what it says."""
+
+    consent_id: str
+    #: The compact JWS, as sent to the verifier.
+    receipt: str
+    #: Its decoded header and claims (verifiable with ``/.well-known/jwks.json``).
+    header: dict[str, Any]
+    claims: dict[str, Any]
 
 
 class PresentationView(BaseModel):
@@ -329,3 +372,18 @@ class EventView(BaseModel):
     summary: LocalizedText
     #: The facts behind it (never a claim value): status, previous status, status list date, issuer.
     details: dict[str, Any]
+    #: The verifier it concerns (requests, consents, presentations).
+    verifier: VerifierView | None = None
+    #: Every credential it concerns.
+    credential_ids: list[str] = []
+    #: Credential id → the claims (paths) concerned: asked, disclosed or consented to; never values.
+    claims: dict[str, list[list[str | int | None]]] = {}
+    purpose: PurposeView | None = None
+
+
+class EventLogExport(BaseModel):
+    """The whole access log, for the resident to keep (``GET /events/export``)."""
+
+    resident: str
+    exported_at: datetime
+    events: list[EventView]

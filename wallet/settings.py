@@ -40,6 +40,13 @@ class WalletSettings(BaseServiceSettings):
     #: How much of a verifier's answer to a presentation is kept in the resident's log.
     max_recorded_answer_bytes: int = Field(default=4 * 1024, ge=0, le=64 * 1024)
 
+    #: How long a consent lasts when the request names no retention period: its ``expires_at`` is
+    #: ``granted_at`` + the verifier's ``retention_days``, or + this many days.
+    consent_default_retention_days: int = Field(default=30, ge=1, le=3650)
+    #: How often consents past their end are moved to ``expired`` (with a history entry); 0: never
+    #: scheduled (``consent_sweep.sweep_once`` is still callable).
+    consent_sweep_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+
     @property
     def allow_insecure_loopback(self) -> bool:
         """Plain-http issuers and verifiers on 127.0.0.1 are allowed only when this service itself runs there."""

@@ -25,6 +25,10 @@ __all__ = [
     "WalletPresentation",
     "WalletCredentialStatus",
     "WalletEvent",
+    "WalletEventCredential",
+    "WalletConsentEvent",
+    "WalletConsentUse",
+    "WalletServiceKey",
     "TABLES",
 ]
 
@@ -153,6 +157,20 @@ class WalletConsent(SQLModel, table=True):
     #: JSON ``{credential query id: credential id}``.
     credentials: str = Field(sa_column=Column(Text, nullable=False))
     granted_at: datetime = _time(index=True)
+    #: ISO/IEC TS 27560 / Kantara: the lawful basis; always ``consent`` here (APPI Art. 27 third-party provision).
+    legal_basis: str = Field(default="consent", max_length=32)
+    #: ``one-time`` (one presentation) or ``ongoing`` (refreshes, next slice).
+    access_type: str = Field(default="one-time", max_length=16)
+    #: When the consent ends: ``granted_at`` + the retention the verifier asked for (or the wallet's default).
+    expires_at: datetime | None = _time(nullable=True, index=True)
+    #: active | fulfilled | expired | revoked (``tsunagu.consent``); changed only by a conditional UPDATE
+    #: on the status read, with a ``wallet_consent_event`` row in the same transaction.
+    status: str = Field(default="active", max_length=16, index=True)
+    status_changed_at: datetime | None = _time(nullable=True)
+    #: Presentations made under this consent (``wallet_consent_use``), counted in the same UPDATE that checks it.
+    use_count: int = 0
+    #: The signed consent receipt (JWT, ``typ`` consent-receipt+jwt) sent with the presentation.
+    receipt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class WalletPresentation(SQLModel, table=True):
@@ -233,8 +251,67 @@ class WalletEvent(SQLModel, table=True):
     kind: str = Field(max_length=48, index=True)
     #: The credential the event concerns, if any (no foreign key: history outlives a deleted credential).
     credential_id: str | None = Field(default=None, max_length=64, index=True)
+    #: The verifier the event concerns, if any (the log's verifier filter).
+    client_id: str | None = Field(default=None, index=True)
     #: JSON object; never a claim value.
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class WalletEventCredential(SQLModel, table=True):
+    """Which credentials an event concerns (a presentation may disclose several): the log's credential filter."""
+
+    __tablename__ = "wallet_event_credential"
+
+    event_id: str = Field(primary_key=True, foreign_key="wallet_event.id", max_length=64)
+    credential_id: str = Field(primary_key=True, max_length=64, index=True)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+
+
+class WalletConsentEvent(SQLModel, table=True):
+    """One change of a consent's status: the consent's full history (ISO/IEC TS 27560 "consent record" events)."""
+
+    __tablename__ = "wallet_consent_event"
+
+    id: str = Field(primary_key=True, max_length=64)
+    consent_id: str = Field(foreign_key="wallet_consent.id", index=True)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    #: ``None`` for the grant itself.
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    at: datetime = _time(index=True)
+    #: ``resident`` or ``system`` (expiry, a presentation sent).
+    by: str = Field(max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class WalletConsentUse(SQLModel, table=True):
+    """A presentation made under a consent, written in the transaction that checked the consent active."""
+
+    __tablename__ = "wallet_consent_use"
+
+    id: str = Field(primary_key=True, max_length=64)
+    consent_id: str = Field(foreign_key="wallet_consent.id", index=True)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    used_at: datetime = _time()
+    #: ``presentation`` (one-time) or ``refresh`` (ongoing, next slice).
+    kind: str = Field(max_length=16)
+
+
+class WalletServiceKey(SQLModel, table=True):
+    """A key of the wallet service itself (not of a resident): the consent receipt signing key.
+
+    Made on first start, one per purpose; the private JWK is sealed with aad ``wallet_service_key:{purpose}``.
+    """
+
+    __tablename__ = "wallet_service_key"
+
+    purpose: str = Field(primary_key=True, max_length=32)
+    kid: str = Field(max_length=128)
+    alg: str = Field(max_length=16)
+    sealed_private_key: str = Field(sa_column=Column(Text, nullable=False))
+    #: The public JWK (JSON), as published at ``/.well-known/jwks.json``.
+    public_jwk: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _time()
 
 
 TABLES: tuple[type[SQLModel], ...] = (
@@ -247,4 +324,8 @@ TABLES: tuple[type[SQLModel], ...] = (
     WalletPresentation,
     WalletCredentialStatus,
     WalletEvent,
+    WalletEventCredential,
+    WalletConsentEvent,
+    WalletConsentUse,
+    WalletServiceKey,
 )

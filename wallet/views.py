@@ -7,7 +7,7 @@ Display only. Decisions (what matches, what is flagged) are made in ``services``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from tsunagu.trust import TrustRegistry
 from .schemas import (
     Candidate,
     ClaimValue,
+    ConsentEventView,
     ConsentView,
     CredentialQueryView,
     CredentialSetView,
@@ -41,9 +42,9 @@ from .services.holdings import Held, claim_name
 from .services.matching import Matching
 from .services.requests import Assessment, query_of
 from .services.status import StatusState
-from .status_views import status_check_view, status_text
+from .status_views import local_date, status_check_view, status_text
 from tsunagu.service.database import utc
-from .tables import WalletConsent, WalletPresentation, WalletPresentationRequest
+from .tables import WalletConsent, WalletConsentEvent, WalletPresentation, WalletPresentationRequest
 
 __all__ = ["resident_view", "credential_view", "request_view", "consent_view", "presentation_view"]
 
@@ -182,7 +183,24 @@ def _paths(text: str) -> dict[str, list[list[str | int | None]]]:
     return {k: [list(p) for p in v] for k, v in loaded.items()}
 
 
-def consent_view(row: WalletConsent, registry: TrustRegistry | None) -> ConsentView:
+def _consent_status_text(row: WalletConsent) -> LocalizedText:
+    name_en, name_ja = row.verifier_name_en, row.verifier_name_ja
+    until = local_date(utc(row.expires_at)) if row.expires_at else "?"
+    changed = local_date(utc(row.status_changed_at)) if row.status_changed_at else "?"
+    match row.status:
+        case "active":
+            return LocalizedText(en=f"Active until {until}.", ja=f"{until}まで有効です。")
+        case "fulfilled":
+            return LocalizedText(en=f"Used: your answer was sent to {name_en}, which may keep it until {until}.",
+                                 ja=f"使用済み：{name_ja}に送信しました。{name_ja}は{until}まで保存できます。")
+        case "revoked":
+            return LocalizedText(en=f"Revoked by you on {changed}.", ja=f"{changed}にあなたが撤回しました。")
+        case _:
+            return LocalizedText(en=f"Expired on {changed}.", ja=f"{changed}に期限切れになりました。")
+
+
+def consent_view(row: WalletConsent, registry: TrustRegistry | None,
+                 events: Sequence[WalletConsentEvent] = ()) -> ConsentView:
     verifier = registry.find_verifier(row.client_id) if registry is not None else None
     registered = verifier is not None and row.purpose is not None and any(
         p.purpose == row.purpose for p in verifier.purposes)
@@ -192,6 +210,12 @@ def consent_view(row: WalletConsent, registry: TrustRegistry | None) -> ConsentV
         purpose=_purpose(row.purpose, row.purpose_text_en, row.purpose_text_ja, registered),
         retention_days=row.retention_days, registry=row.registry_iss, claims=_paths(row.claims),
         credentials=json.loads(row.credentials), granted_at=utc(row.granted_at),
+        legal_basis=row.legal_basis, access_type="ongoing" if row.access_type == "ongoing" else "one-time",
+        expires_at=utc(row.expires_at) if row.expires_at else None, status=row.status,  # type: ignore[arg-type]
+        status_changed_at=utc(row.status_changed_at) if row.status_changed_at else None,
+        status_text=_consent_status_text(row), has_receipt=row.receipt is not None,
+        history=[ConsentEventView(from_status=e.from_status, to_status=e.to_status, at=utc(e.at),  # type: ignore[arg-type]
+                                  by="resident" if e.by == "resident" else "system", note=e.note) for e in events],
     )
 
 

@@ -71,7 +71,8 @@ async def test_revocation_reaches_the_landlords_next_check_and_mai_is_told(world
     held = (await world.wallet.get("/credentials", headers=mai)).json()[0]
     opened = (await world.wallet.get(f"/credentials/{held['id']}", headers=mai)).json()
     assert (opened["status"], opened["valid"]) == ("revoked", False)
-    assert [e["kind"] for e in (await world.wallet.get("/events", headers=mai)).json()] == ["credential_revoked"]
+    history = (await world.wallet.get("/events", headers=mai, params={"kind": "credential_revoked"})).json()
+    assert [(e["kind"], e["credential_id"]) for e in history] == [("credential_revoked", held["id"])]
     # Once the wallet knows, the revoked credential is not offered again.
     view = await world.story().receive(token, await world.story().ask("landlord", SCREENING))
     assert view["satisfiable"] is False

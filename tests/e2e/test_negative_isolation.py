@@ -44,7 +44,7 @@ async def test_another_resident_cannot_see_or_answer_mais_data(tmp_path: Path, d
         ken = await world.resident("ken")
 
         mais = await everything(world, mai)
-        assert [len(mais[path]) for path in LISTS] == [2, 3, 1, 2]
+        assert [len(mais[path]) for path in LISTS] == [2, 4, 2, 3]
         posts_before = len(world.wallet_to_verifier.posted("/responses/"))
 
         # Every one of Mai's objects is "not found" for Ken, exactly like an id that does not exist.

@@ -264,13 +264,23 @@ async def open_world(tmp_path: Path, database_urls: dict[str, str], *, rebuild: 
     clocks = {name: Clock(now) for name in ("issuer", "wallet", "verifier")}
     issuer_app = create_issuer(deployment.issuer, clock=clocks["issuer"])
     verifier_to_issuer = Wire(httpx.ASGITransport(issuer_app))
-    verifier_http = httpx.AsyncClient(mounts={deployment.issuer.public_url: verifier_to_issuer})
+    # The verifier fetches the wallet's JWK Set to check consent receipts; the wallet app is made
+    # after the verifier's (it needs the verifier's transport), so this wire reaches it late.
+    late: dict[str, Any] = {}
+
+    async def wallet_asgi(scope: Any, receive: Any, send: Any) -> None:
+        await late["wallet"](scope, receive, send)
+
+    verifier_to_wallet = Wire(httpx.ASGITransport(wallet_asgi))
+    verifier_http = httpx.AsyncClient(mounts={deployment.issuer.public_url: verifier_to_issuer,
+                                              deployment.wallet.public_url: verifier_to_wallet})
     verifier_app = create_verifier(deployment.verifier, http=verifier_http, clock=clocks["verifier"])
     wallet_to_issuer = Wire(httpx.ASGITransport(issuer_app))
     wallet_to_verifier = Wire(httpx.ASGITransport(verifier_app))
     wallet_http = httpx.AsyncClient(mounts={deployment.issuer.public_url: wallet_to_issuer,
                                             deployment.verifier.public_url: wallet_to_verifier})
     wallet_app = create_wallet(deployment.wallet, http=wallet_http, clock=clocks["wallet"])
+    late["wallet"] = wallet_app
     apps = {"issuer": issuer_app, "wallet": wallet_app, "verifier": verifier_app}
     try:
         async with (verifier_http, wallet_http, LifespanManager(issuer_app), LifespanManager(verifier_app),

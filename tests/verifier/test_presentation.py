@@ -15,7 +15,7 @@ from .conftest import ADMIN, INCOME_PATHS, NOW, REVOKED_IDX, TAX_OFFICE, VCT_RES
 pytestmark = pytest.mark.anyio
 
 ALL_CHECKS = ["format", "issuer_trusted", "issuer_key", "issuer_signature", "validity_period", "disclosures",
-              "holder_binding", "status", "query"]
+              "holder_binding", "status", "query", "consent_receipt"]
 
 
 async def test_the_landlord_gets_accepted_with_every_check_explained(world: World) -> None:
@@ -37,7 +37,9 @@ async def test_the_landlord_gets_accepted_with_every_check_explained(world: Worl
     assert result["result"]["decision"] == "accepted"
     checks = result["result"]["checks"]
     assert [c["id"] for c in checks] == ALL_CHECKS
-    assert all(c["outcome"] == "passed" and c["party"] is None for c in checks)
+    assert all(c["outcome"] == "passed" and c["party"] is None for c in checks[:-1])
+    # A wallet that sends no consent receipt (any OpenID4VP wallet) is not held against the resident.
+    assert checks[-1]["outcome"] == "skipped" and result["consent"] is None
     assert checks_by_id(result)["issuer_trusted"]["reason"] == {
         "en": f"Sakura Logistics is registered as an issuer of {request.dcql_query.credentials[0].vct_values[0]}.",
         "ja": "さくら物流 は、この種類の証明書の発行者として登録されています。"}
@@ -125,7 +127,7 @@ async def test_a_presentation_for_another_nonce_is_the_residents_failure(world: 
     assert (failure["id"], failure["party"], failure["code"]) == ("holder_binding", "resident", "kb_jwt.nonce_mismatch")
     assert failure["reason"]["en"] == "the presentation was made for a different request (nonce mismatch)"
     checks = checks_by_id(result)
-    assert [checks[c]["outcome"] for c in ALL_CHECKS] == ["passed"] * 6 + ["failed", "skipped", "skipped"]
+    assert [checks[c]["outcome"] for c in ALL_CHECKS] == ["passed"] * 6 + ["failed", "skipped", "skipped", "skipped"]
 
 
 @pytest.mark.parametrize("aud", ["x509_san_dns:landlord.tsunagu.example", "<client_id without its prefix>"])

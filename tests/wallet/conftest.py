@@ -250,7 +250,9 @@ async def world(tmp_path: Path, database_urls: dict[str, str]) -> AsyncIterator[
                                               master_key=master_key(), admin_api_key=ADMIN_KEYS["issuer"]),
                                clock=clock)
     to_issuer = {ISSUER: httpx.ASGITransport(issuer_app)}
-    verifier_out = httpx.AsyncClient(mounts=dict(to_issuer))
+    # The verifier fetches the wallet's JWK Set to check consent receipts; the wallet app is made below.
+    to_wallet = Recording(httpx.MockTransport(_down))
+    verifier_out = httpx.AsyncClient(mounts={**to_issuer, WALLET: to_wallet})
     verifier_app = create_verifier(VerifierSettings(
         public_url=VERIFIER, database_url=database_urls["verifier"], master_key=master_key(),
         admin_api_key=ADMIN_KEYS["verifier"], trust_registry_path=tmp_path / "registry.jwt",
@@ -259,6 +261,7 @@ async def world(tmp_path: Path, database_urls: dict[str, str]) -> AsyncIterator[
     wallet_out = httpx.AsyncClient(mounts={**to_issuer, VERIFIER: to_verifier,
                                            "https://down.test": httpx.MockTransport(_down)})
     wallet_app = create_app(wallet_settings(database_urls["wallet"], tmp_path), http=wallet_out, clock=clock)
+    to_wallet.inner = httpx.ASGITransport(wallet_app)
     apps = (issuer_app, verifier_app, wallet_app)
     try:
         async with (LifespanManager(issuer_app), LifespanManager(verifier_app), LifespanManager(wallet_app),

@@ -15,6 +15,7 @@ from ..deps import AdminKeyDep, ClockDep, RegistryDep, SessionDep, SettingsDep
 from ..errors import InvalidTenant
 from ..schemas import (
     CheckModel,
+    ConsentReceiptModel,
     CreatedRequestBody,
     CreateRequestBody,
     DecisionModel,
@@ -113,4 +114,17 @@ def _status(view: RequestView) -> RequestStatusBody:
         retain_until=row.retain_until,
         wallet_error=WalletErrorModel(error=row.error, error_description=row.error_description) if row.error else None,
         response_code=row.response_code,
+        consent=_consent(view),
+    )
+
+
+def _consent(view: RequestView) -> ConsentReceiptModel | None:
+    stored = view.consent
+    if stored is None:
+        return None
+    return ConsentReceiptModel(
+        consent_id=stored.consent_id, wallet=stored.wallet, subject=stored.subject, purpose=stored.purpose,
+        retention_days=stored.retention_days, access_type=stored.access_type,  # type: ignore[arg-type]
+        granted_at=stored.granted_at, expires_at=stored.expires_at, received_at=stored.received_at,
+        receipt=stored.receipt,
     )

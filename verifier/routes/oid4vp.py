@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from tsunagu.oid4vp import MEDIA_TYPE_REQUEST_OBJECT, InvalidRequest, parse_request_uri_post
 
-from ..deps import ClockDep, IssuerDocumentsDep, RegistryDep, SessionDep, SettingsDep
+from ..deps import ClockDep, HttpDep, IssuerDocumentsDep, RegistryDep, SessionDep, SettingsDep
 from ..services import requests as request_service
 from ..services import tenants as tenant_service
 from ..services.responses import receive_response
@@ -48,11 +48,16 @@ async def post_request_object(tenant: str, request_id: str, request: Request, se
 
 @router.post("/{tenant}/responses/{request_id}")
 async def post_response(tenant: str, request_id: str, request: Request, session: SessionDep, settings: SettingsDep,
-                        documents: IssuerDocumentsDep, registry: RegistryDep, now: ClockDep) -> dict[str, Any]:
-    """The ``response_uri`` of Response Mode ``direct_post``: ``vp_token`` and ``state``, or an error response."""
+                        documents: IssuerDocumentsDep, registry: RegistryDep, http: HttpDep,
+                        now: ClockDep) -> dict[str, Any]:
+    """The ``response_uri`` of Response Mode ``direct_post``: ``vp_token`` and ``state``, or an error response.
+
+    A Tsunagu wallet adds ``consent_receipt``, the resident's signed consent (docs/consent.md); other
+    wallets don't, and the presentation is decided the same way (unless ``require_consent_receipt``).
+    """
     _require_form(request)
     return await receive_response(session, settings, documents, registry, tenant, request_id, await request.body(),
-                                  now=now)
+                                  http=http, now=now)
 
 
 def _require_form(request: Request) -> None:

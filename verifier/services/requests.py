@@ -29,7 +29,7 @@ from tsunagu.trust import FlaggedClaim, TrustRegistry, over_asked_claims
 
 from ..errors import RequestAlreadyAnswered, RequestExpired, UnknownRequest
 from ..settings import VerifierSettings
-from ..tables import VerifierRequest
+from ..tables import VerifierConsentReceipt, VerifierRequest
 from .tenants import Tenant
 
 __all__ = ["NewRequest", "CreatedRequest", "RequestView", "create_request", "request_object", "view_request",
@@ -61,6 +61,8 @@ class RequestView:
     row: VerifierRequest
     decision: Decision | None
     claims: dict[str, Any] | None
+    #: The resident's consent receipt that came with the accepted response (docs/consent.md).
+    consent: VerifierConsentReceipt | None = None
 
 
 def random_value() -> str:
@@ -186,4 +188,5 @@ def view_request(
     claims = None
     if row.sealed_claims is not None and (row.retain_until is None or now < _aware(row.retain_until)):
         claims = json.loads(unseal(settings.master_key_bytes, row.sealed_claims, aad=claims_aad(row.id)))
-    return RequestView(row=row, decision=decision, claims=claims)
+    consent = session.get(VerifierConsentReceipt, row.id)
+    return RequestView(row=row, decision=decision, claims=claims, consent=consent)

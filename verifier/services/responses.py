@@ -13,18 +13,22 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 from sqlalchemy import update
 from sqlmodel import Session
 
 from tsunagu.dcql import parse_dcql_query
 from tsunagu.encoding import b64url_encode
+from tsunagu.explain import decide
 from tsunagu.oid4vp import (
     AuthorizationErrorResponse,
+    InvalidAuthorizationResponse,
     ResponseReplayed,
     UnknownState,
     parse_authorization_response,
     response_endpoint_answer,
 )
+from tsunagu.oid4vp.form import parse_form
 from tsunagu.sealing import seal
 from tsunagu.service.issuer_documents import IssuerDocuments
 from tsunagu.trust import TrustRegistry
@@ -32,6 +36,7 @@ from tsunagu.trust import TrustRegistry
 from ..errors import RequestExpired
 from ..settings import VerifierSettings
 from ..tables import VerifierRequest
+from .consent_receipts import FORM_PARAMETER, check_consent_receipt, receipt_row
 from .requests import claims_aad
 from .verification import VerificationContext, policy_from, verify_vp_token
 
@@ -44,9 +49,12 @@ def _aware(moment: datetime) -> datetime:
 
 async def receive_response(
     session: Session, settings: VerifierSettings, documents: IssuerDocuments, registry: TrustRegistry | None,
-    tenant: str, request_id: str, body: bytes, *, now: datetime,
+    tenant: str, request_id: str, body: bytes, *, http: httpx.AsyncClient, now: datetime,
 ) -> dict[str, Any]:
     """Process one ``direct_post`` body; the JSON object to answer with 200.
+
+    A ``consent_receipt`` parameter beside ``vp_token`` (docs/consent.md) is verified against the
+    request and what arrived, reported as the ``consent_receipt`` check, and stored with the request.
 
     Raises:
         InvalidAuthorizationResponse: the body is not an Authorization (Error) Response.
@@ -54,7 +62,8 @@ async def receive_response(
         RequestExpired: the request's lifetime is over.
         ResponseReplayed: the request already has a response.
     """
-    response = parse_authorization_response(body)
+    form = parse_form(body, error=InvalidAuthorizationResponse)
+    response = parse_authorization_response(form)
     row = session.get(VerifierRequest, request_id)
     if row is None or row.tenant != tenant:
         raise UnknownState("this response_uri belongs to no request of this verifier")
@@ -77,8 +86,9 @@ async def receive_response(
         if isinstance(response, AuthorizationErrorResponse):
             row.status, row.error, row.error_description = "declined", response.error, response.error_description
         else:
+            query = parse_dcql_query(json.loads(row.dcql_query))
             context = VerificationContext(
-                query=parse_dcql_query(json.loads(row.dcql_query)), client_id=row.client_id, nonce=row.nonce,
+                query=query, client_id=row.client_id, nonce=row.nonce,
                 registry=registry, policy=policy_from(settings.clock_skew_seconds, settings.kb_max_age_seconds),
                 unreachable_status_policy=settings.unreachable_status_policy,
             )
@@ -87,9 +97,16 @@ async def receive_response(
             # (and block the event loop waiting for one). The row is reloaded after the await.
             session.commit()
             result = await verify_vp_token(response.vp_token, context, documents, now=now)
+            consent = await check_consent_receipt(
+                form.get(FORM_PARAMETER), row=row, query=query, accepted=result.decision.outcome == "accepted",
+                received=result.claims, settings=settings, http=http, now=now)
+            decision = decide([*result.decision.checks, consent.check])
             row.status = "completed"
-            row.decision = json.dumps(result.decision.to_json(), ensure_ascii=False)
-            if result.claims:
+            row.decision = json.dumps(decision.to_json(), ensure_ascii=False)
+            stored = receipt_row(consent, row.id, row.tenant, now=now)
+            if stored is not None and decision.outcome == "accepted":
+                session.add(stored)
+            if result.claims and decision.outcome == "accepted":
                 received = json.dumps(result.claims, ensure_ascii=False).encode()
                 row.sealed_claims = seal(settings.master_key_bytes, received, aad=claims_aad(row.id))
                 row.retain_until = now + timedelta(days=row.retention_days)

@@ -14,12 +14,16 @@ router = APIRouter(tags=["records"])
 
 @router.get("/consents", response_model=list[ConsentView])
 def list_consents(resident: ResidentDep, session: SessionDep, registry: RegistryDep) -> list[ConsentView]:
-    return [consent_view(row, registry) for row in records.list_consents(session, resident.id)]
+    """Your consents, newest first, each with its status (active, fulfilled, expired, revoked) and history."""
+    rows = records.list_consents(session, resident.id)
+    events = records.consent_events(session, resident.id, [row.id for row in rows])
+    return [consent_view(row, registry, events[row.id]) for row in rows]
 
 
 @router.get("/consents/{consent_id}", response_model=ConsentView)
 def get_consent(consent_id: str, resident: ResidentDep, session: SessionDep, registry: RegistryDep) -> ConsentView:
-    return consent_view(records.get_consent(session, resident.id, consent_id), registry)
+    row = records.get_consent(session, resident.id, consent_id)
+    return consent_view(row, registry, records.consent_events(session, resident.id, [row.id])[row.id])
 
 
 @router.get("/presentations", response_model=list[PresentationView])

@@ -13,6 +13,15 @@ Approval (DESIGN.md flows 3-4, OpenID4VP 1.0 §8.1, §8.2):
 4. the presentation is recorded with the verifier's answer; if sending fails it is recorded as
    failed, and the consent stays (the resident sees both).
 
+Issue #5: the consent is written ``active`` with its end (``expires_at``), first history entry and a
+signed consent receipt. The transaction that sends starts with ``use_consent`` (one UPDATE that
+matches only an active consent), holds it while the presentation is posted, and ends by marking the
+one-time consent ``fulfilled``: a revoke that commits first makes the send not happen; a revoke that
+comes during the send waits for it (PostgreSQL row lock, SQLite database lock), so once a revoke has
+returned nothing more leaves under that consent. The receipt travels beside ``vp_token`` and
+``state`` as the form parameter ``consent_receipt`` (verifiers ignore unknown parameters, §8.1).
+Every step is written to the resident's access log.
+
 Declining posts ``error=access_denied`` with ``state`` (§8.5) and records that too.
 """
 
@@ -22,7 +31,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import update
@@ -33,6 +42,7 @@ from tsunagu.dcql import CandidateMatch, ClaimsOption, CredentialQuery, DcqlQuer
 from tsunagu.errors import DcqlNotSatisfied, TsunaguError
 from tsunagu.kb_jwt import KeyBindingRequest
 from tsunagu.oid4vp import build_authorization_error_form, build_authorization_response_form
+from tsunagu.oid4vp.form import encode_form
 from tsunagu.sd_jwt.holder import decode_sd_jwt, present_sd_jwt
 from tsunagu.service.http import FetchError, exchange_bounded
 from tsunagu.trust import TrustRegistry
@@ -48,14 +58,19 @@ from ..errors import (
 )
 from ..settings import WalletSettings
 from ..tables import WalletConsent, WalletPresentation, WalletPresentationRequest
+from . import consents, history
 from .holdings import claim_unused_copy, encode_paths, open_copy
+from .receipts import sign_receipt
 from .matching import Excluded, Matching, match_held
 from .registry import require_registry
 from .requests import Assessment, assess, check_open, own_request, query_of
 
 from tsunagu.service.database import utc
 
-__all__ = ["Approval", "approve", "decline"]
+__all__ = ["Approval", "approve", "decline", "CONSENT_RECEIPT_PARAMETER"]
+
+#: The form parameter carrying the signed consent receipt beside ``vp_token`` (docs/consent.md).
+CONSENT_RECEIPT_PARAMETER = "consent_receipt"
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 #: A verifier's answer to direct_post is a small JSON object (§8.2); more is not read.
@@ -222,7 +237,11 @@ async def approve(
     query = query_of(row)
     matching = match_held(session, settings, resident_id, query, now=now)
     chosen = _choose(query, matching, approval)
-    _check_registration(row, assess(registry, row, query), chosen, matching)
+    try:
+        _check_registration(row, assess(registry, row, query), chosen, matching)
+    except OutsideRegisteredPurpose as exc:
+        _log_refusal(session, row, exc, chosen, now=now)
+        raise
     _check_answers_query(query, chosen, matching)
 
     # One transaction: the request is claimed, a copy of each credential is claimed, the consent is written.
@@ -240,13 +259,23 @@ async def approve(
         verifier_name_en=row.verifier_name_en, verifier_name_ja=row.verifier_name_ja, purpose=row.purpose,
         purpose_text_en=row.purpose_text_en, purpose_text_ja=row.purpose_text_ja, retention_days=row.retention_days,
         registry_iss=row.registry_iss, claims=encode_paths(paths), credentials=json.dumps(credentials),
-        granted_at=utc(now),
+        granted_at=utc(now), legal_basis="consent", access_type="one-time", status=consents.ACTIVE,
+        status_changed_at=utc(now),
+        expires_at=utc(now + timedelta(days=row.retention_days or settings.consent_default_retention_days)),
     )
-    session.add(consent)
-    session.commit()
+    vcts = {qid: matching.held[c.candidate.credential_id].row.vct for qid, c in chosen.items()}
+    try:
+        consent.receipt = sign_receipt(session, settings, consent, vcts, now=now)
+        session.add(consent)
+        consents.record_grant(session, consent, now=now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    consent_id, receipt = consent.id, consent.receipt
 
     # Only now, with the consent on record, is anything built and sent.
-    record = _record(row, resident_id, kind="presentation", consent_id=consent.id, claims=consent.claims,
+    record = _record(row, resident_id, kind="presentation", consent_id=consent_id, claims=consent.claims,
                      credentials=consent.credentials, now=now)
     try:
         vp_token: dict[str, list[str]] = {}
@@ -257,7 +286,20 @@ async def approve(
     except TsunaguError as exc:
         record.status, record.error = "failed", f"the presentation could not be built: {exc.reason}"
     else:
-        await _send(http, settings, record, build_authorization_response_form(vp_token, state=row.state))
+        # The transaction that sends: it holds the consent (checked active) until the answer is recorded.
+        if not consents.use_consent(session, consent_id, now=now):
+            session.rollback()
+            record.status, record.error = "failed", "the consent was revoked before the presentation was sent"
+        else:
+            form = build_authorization_response_form(vp_token, state=row.state)
+            if receipt is not None:
+                form += "&" + encode_form({CONSENT_RECEIPT_PARAMETER: receipt})
+            await _send(http, settings, record, form)
+            if record.status == "sent":
+                held = session.get(WalletConsent, consent_id)
+                assert held is not None
+                consents.change_status(session, held, consents.FULFILLED, by=consents.SYSTEM,
+                                       note="its one presentation was sent", now=now)
     return _finish(session, row, record, success_status="presented")
 
 
@@ -306,9 +348,38 @@ async def _send(http: httpx.AsyncClient, settings: WalletSettings, record: Walle
         record.status, record.error = "failed", f"the verifier refused the answer with HTTP {answer.status}"
 
 
+def _log_refusal(session: Session, row: WalletPresentationRequest, exc: OutsideRegisteredPurpose,
+                 chosen: Mapping[str, _Chosen], *, now: datetime) -> None:
+    """The wallet refused to disclose outside the verifier's registration: the resident's log says so."""
+    history.record_event(
+        session, row.resident_id, history.REQUEST_REFUSED,
+        credential_ids=[c.candidate.credential_id for c in chosen.values()], client_id=row.client_id,
+        details={**_request_details(row), "reason": exc.reason, "refusal": "outside_registered_purpose",
+                 **({"path": exc.details["path"]} if "path" in exc.details else {})},
+        now=now)
+    session.commit()
+
+
+def _request_details(row: WalletPresentationRequest) -> dict[str, object]:
+    return {"request_id": row.id, "client_id": row.client_id,
+            "verifier_name": {"en": row.verifier_name_en, "ja": row.verifier_name_ja}, "purpose": row.purpose,
+            "purpose_text": {"en": row.purpose_text_en, "ja": row.purpose_text_ja},
+            "retention_days": row.retention_days}
+
+
 def _finish(session: Session, row: WalletPresentationRequest, record: WalletPresentation, *,
             success_status: str) -> WalletPresentation:
     session.add(record)
+    credentials: dict[str, str] = json.loads(record.credentials)
+    details = {**_request_details(row), "presentation_id": record.id, "consent_id": record.consent_id,
+               "claims": json.loads(record.claims), "credentials": credentials, "status": record.status,
+               "error": record.error, "verifier_status": record.verifier_status}
+    if success_status == "presented":
+        kind = history.PRESENTATION_SENT if record.status == "sent" else history.PRESENTATION_FAILED
+    else:
+        kind = history.REQUEST_DECLINED
+    history.record_event(session, row.resident_id, kind, credential_ids=list(credentials.values()),
+                         client_id=row.client_id, details=details, now=record.sent_at)
     if success_status == "presented":
         session.execute(update(WalletPresentationRequest).where(col(WalletPresentationRequest.id) == row.id)
                         .values(status="presented" if record.status == "sent" else "failed"))

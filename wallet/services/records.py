@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from ..errors import NotFound
-from ..tables import WalletConsent, WalletPresentation, WalletPresentationRequest
+from tsunagu.service.database import utc
 
-__all__ = ["list_consents", "get_consent", "list_presentations", "get_presentation", "list_requests"]
+from ..errors import NotFound
+from ..tables import WalletConsent, WalletConsentEvent, WalletPresentation, WalletPresentationRequest
+
+__all__ = ["list_consents", "get_consent", "consent_events", "list_presentations", "get_presentation", "list_requests"]
 
 
 def list_consents(session: Session, resident_id: str) -> list[WalletConsent]:
@@ -42,3 +44,15 @@ def list_requests(session: Session, resident_id: str) -> list[WalletPresentation
                              .order_by(col(WalletPresentationRequest.created_at).desc(),
                                        col(WalletPresentationRequest.id))))
 
+
+
+def consent_events(session: Session, resident_id: str, consent_ids: list[str]) -> dict[str, list[WalletConsentEvent]]:
+    """Each consent's history, oldest first (the grant before a change made in the same instant)."""
+    out: dict[str, list[WalletConsentEvent]] = {cid: [] for cid in consent_ids}
+    if not consent_ids:
+        return out
+    rows = session.exec(select(WalletConsentEvent).where(WalletConsentEvent.resident_id == resident_id,
+                                                         col(WalletConsentEvent.consent_id).in_(consent_ids)))
+    for row in sorted(rows, key=lambda e: (utc(e.at), e.from_status is not None, e.id)):
+        out[row.consent_id].append(row)
+    return out

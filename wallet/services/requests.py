@@ -39,6 +39,7 @@ from tsunagu.trust import (
 from ..errors import NotFound, RequestAlreadyAnswered, RequestExpired, VerifierRefused, VerifierUnavailable
 from ..settings import WalletSettings
 from ..tables import WalletPresentationRequest
+from . import history
 from .registry import require_registry
 from tsunagu.service.database import utc
 
@@ -142,11 +143,11 @@ async def receive_request(
     loopback = settings.allow_insecure_loopback
     ref = _reference(uri, loopback=loopback)
     if ref.client_id is not None:
-        _verifier(registry, ref.client_id)  # before fetching anything from an unknown party
+        _known_verifier(session, registry, resident_id, ref.client_id, now=now)  # before fetching anything
     wallet_nonce = secrets.token_urlsafe(16) if ref.method == "post" else None
     token = ref.request if ref.request is not None else await _fetch_request_object(http, settings, ref, wallet_nonce)
     client_id = ref.client_id or oid4vp.unverified_client_id(token)
-    entry = _verifier(registry, client_id)
+    entry = _known_verifier(session, registry, resident_id, client_id, now=now)
     verified = oid4vp.verify_request_object(
         token, client_id=client_id, trust_anchor=registry.root_certificate, now=now, wallet_nonce=wallet_nonce,
         response_uri_origins=[entry.response_uri_origin], clock_skew=timedelta(seconds=settings.clock_skew_seconds),
@@ -166,9 +167,34 @@ async def receive_request(
         created_at=utc(now), expires_at=utc(expires_at),
     )
     session.add(row)
+    session.flush()
+    history.record_event(session, resident_id, history.REQUEST_RECEIVED, client_id=client_id, now=now, details={
+        "request_id": row.id, "client_id": client_id, "verifier_name": {"en": entry.name.en, "ja": entry.name.ja},
+        "purpose": row.purpose, "purpose_text": {"en": row.purpose_text_en, "ja": row.purpose_text_ja},
+        "retention_days": row.retention_days, "asked": _asked(row)})
     session.commit()
     session.refresh(row)
     return row
+
+
+def _asked(row: WalletPresentationRequest) -> dict[str, object]:
+    """What the request asks, per Credential Query: the types and claim paths (the log's "what"; no values)."""
+    query = query_of(row)
+    return {q.id: {"vct_values": list(q.vct_values), "paths": [list(c.path) for c in q.claims or ()]}
+            for q in query.credentials}
+
+
+def _known_verifier(session: Session, registry: TrustRegistry, resident_id: str, client_id: str, *,
+                    now: datetime) -> VerifierEntry:
+    """The registry's entry; an unknown verifier is refused, and the refusal written to the resident's log."""
+    try:
+        return _verifier(registry, client_id)
+    except oid4vp.InvalidClient as exc:
+        shown = client_id[:512]  # the link is anyone's: the log keeps a bounded copy of who claimed to ask
+        history.record_event(session, resident_id, history.REQUEST_REFUSED, client_id=shown, now=now, details={
+            "client_id": shown, "refusal": "unknown_verifier", "reason": exc.reason})
+        session.commit()
+        raise
 
 
 def own_request(session: Session, resident_id: str, request_id: str) -> WalletPresentationRequest:

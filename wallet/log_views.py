@@ -76,6 +76,13 @@ def _claims(details: Mapping[str, Any]) -> dict[str, Paths]:
     return out
 
 
+def _as_paths(value: object) -> dict[str, Paths]:
+    """``{credential query id: [path, ...]}`` from an event's details, whatever was stored."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): [list(p) for p in v if isinstance(p, list)] for k, v in value.items() if isinstance(v, list)}
+
+
 def _listed(claims: Mapping[str, Paths]) -> str:
     shown = [format_claims_path(tuple(p)) for paths in claims.values() for p in paths]
     return ", ".join(shown) if shown else "-"
@@ -99,6 +106,11 @@ def _summary(kind: str, details: Mapping[str, Any], verifier: VerifierView | Non
             return LocalizedText(
                 en=f"The wallet refused to share with {who.en}: {details.get('reason', 'outside its registration')}.",
                 ja=f"{who.ja}への提供をウォレットが拒否しました：登録された目的（{why.ja}）の範囲外です。")
+        case history.REQUEST_REFUSED_OUTSIDE_PURPOSE:
+            beyond = _listed(_as_paths(details.get("beyond_purpose")))
+            return LocalizedText(
+                en=f"You refused {who.en}'s request ({why.en}): it asked for {beyond}, outside its registered purpose.",
+                ja=f"{who.ja}の要求（{why.ja}）を拒否しました：登録された目的の範囲外の{beyond}を求めていました。")
         case history.REQUEST_DECLINED:
             return LocalizedText(en=f"You declined {who.en}'s request ({why.en}).",
                                  ja=f"{who.ja}の要求（{why.ja}）を断りました。")
@@ -106,6 +118,10 @@ def _summary(kind: str, details: Mapping[str, Any], verifier: VerifierView | Non
             days = details.get("retention_days")
             keep_en = f", to be kept at most {days} days" if isinstance(days, int) else ""
             keep_ja = f"（保存期間は最長{days}日）" if isinstance(days, int) else ""
+            if details.get("purpose_override"):
+                beyond = _listed(_as_paths(details.get("beyond_purpose")))
+                keep_en += f" (your override: {beyond} is beyond its registered purpose)"
+                keep_ja += f"（ご本人の判断により、登録された目的の範囲外の{beyond}を含みます）"
             return LocalizedText(en=f"You agreed to share {what} with {who.en} for {why.en}{keep_en}.",
                                  ja=f"{who.ja}に「{why.ja}」のため{what}を提供することに同意しました{keep_ja}。")
         case history.PRESENTATION_SENT:

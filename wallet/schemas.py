@@ -32,6 +32,7 @@ __all__ = [
     "FlagView",
     "PresentationRequestView",
     "ApproveBody",
+    "DeclineBody",
     "ConsentEventView",
     "ConsentView",
     "ReceiptView",
@@ -280,6 +281,18 @@ class ApproveBody(BaseModel):
     #: Index into each chosen query's ``claim_sets`` (default: the first one the credential satisfies),
     #: to share less where the verifier allows it.
     claim_set: int | None = Field(default=None, ge=0)
+    #: Share claims the verifier is not registered to ask for under its purpose anyway. Refused
+    #: (403 outside_registered_purpose) unless the deployment sets ``allow_resident_purpose_override``.
+    override_purpose_limits: bool = False
+
+
+class DeclineBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "reason": "outside_registered_purpose"}]})
+
+    #: ``outside_registered_purpose``: the request asks too much; the verifier is told which claims
+    #: its registered purpose does not cover. Only for a request the wallet flagged.
+    reason: Literal["outside_registered_purpose"] | None = None
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -327,6 +340,10 @@ class ConsentView(BaseModel):
     history: list[ConsentEventView] = []
     #: A signed consent receipt exists (``GET /consents/{id}/receipt``).
     has_receipt: bool = False
+    #: You chose to share claims beyond the verifier's registered purpose (your override).
+    purpose_override: bool = False
+    #: Those claims: credential query id → paths.
+    beyond_purpose: dict[str, list[list[str | int | None]]] = {}
 
 
 class ReceiptView(BaseModel):

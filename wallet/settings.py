@@ -46,6 +46,10 @@ class WalletSettings(BaseServiceSettings):
     #: How often consents past their end are moved to ``expired`` (with a history entry); 0: never
     #: scheduled (``consent_sweep.sweep_once`` is still callable).
     consent_sweep_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+    #: Issue #5: by default the wallet refuses to disclose a claim outside the verifier's registered purpose.
+    #: True lets the resident (never the verifier) override that in her own approval; the consent and the
+    #: access log then say she shared beyond the registered purpose.
+    allow_resident_purpose_override: bool = False
 
     @property
     def allow_insecure_loopback(self) -> bool:

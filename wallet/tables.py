@@ -171,6 +171,10 @@ class WalletConsent(SQLModel, table=True):
     use_count: int = 0
     #: The signed consent receipt (JWT, ``typ`` consent-receipt+jwt) sent with the presentation.
     receipt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: JSON ``{credential query id: [claims path, ...]}`` the resident chose to disclose although the verifier's
+    #: registered purpose does not cover them (her override, allowed by ``allow_resident_purpose_override``);
+    #: ``None``: nothing beyond the registered purpose.
+    beyond_purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class WalletPresentation(SQLModel, table=True):

@@ -214,6 +214,8 @@ def consent_view(row: WalletConsent, registry: TrustRegistry | None,
         expires_at=utc(row.expires_at) if row.expires_at else None, status=row.status,  # type: ignore[arg-type]
         status_changed_at=utc(row.status_changed_at) if row.status_changed_at else None,
         status_text=_consent_status_text(row), has_receipt=row.receipt is not None,
+        purpose_override=row.beyond_purpose is not None,
+        beyond_purpose=_paths(row.beyond_purpose) if row.beyond_purpose is not None else {},
         history=[ConsentEventView(from_status=e.from_status, to_status=e.to_status, at=utc(e.at),  # type: ignore[arg-type]
                                   by="resident" if e.by == "resident" else "system", note=e.note) for e in events],
     )

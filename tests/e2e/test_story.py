@@ -55,6 +55,9 @@ async def test_the_demo_story(world: World) -> None:
     # Mai declined: the landlord got access_denied and no data.
     assert outcome.over_asking_result["status"] == "declined"
     assert outcome.over_asking_result["claims"] is None
+    refusal = outcome.over_asking_result["wallet_error"]
+    assert refusal["error"] == "access_denied"
+    assert "birthdate" in refusal["error_description"] and "nationality_region" in refusal["error_description"]
 
     # The employer revoked: the landlord's next check rejects, naming the issuer; Mai's wallet shows it.
     revoked = outcome.after_revocation_result["result"]

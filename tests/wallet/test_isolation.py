@@ -27,9 +27,10 @@ async def test_resident_b_gets_404_for_everything_of_resident_a(world: World) ->
     for path in (f"/credentials/{credential['id']}", f"/presentation-requests/{pending['id']}",
                  f"/consents/{consent['id']}", f"/presentations/{presented['id']}"):
         assert_error(await world.wallet.get(path, headers=ken), 404, "not_found")
-    for action in ("approve", "decline"):
+    for action, body in (("approve", {"credentials": {"employment": credential["id"]}}),
+                         ("decline", {"reason": "outside_registered_purpose"})):
         response = await world.wallet.post(f"/presentation-requests/{pending['id']}/{action}", headers=ken,
-                                           json={"credentials": {"employment": credential["id"]}})
+                                           json=body)
         assert_error(response, 404, "not_found")
     for path in ("/credentials", "/presentation-requests", "/consents", "/presentations"):
         assert (await world.wallet.get(path, headers=ken)).json() == []

@@ -215,8 +215,16 @@ class Story:
         return approved
 
     async def decline(self, token: str, view: Mapping[str, Any]) -> dict[str, Any]:
-        declined = await self._call(self.wallet, "POST", f"/presentation-requests/{view['id']}/decline", bearer=token)
-        self.narrate("wallet: declined", "Mai declines; the landlord is told access_denied and receives no data.")
+        # With claims outside the verifier's registered purpose, the refusal tells the verifier which.
+        reason = {"reason": "outside_registered_purpose"} if view.get("flags") else None
+        declined = await self._call(
+            self.wallet, "POST", f"/presentation-requests/{view['id']}/decline", bearer=token, json=reason
+        )
+        self.narrate(
+            "wallet: declined",
+            "Mai declines; the landlord is told access_denied, with the claims it is not registered to ask for, "
+            "and receives no data.",
+        )
         return declined
 
     async def result(self, tenant: str, request: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..deps import ClockDep, HttpDep, RegistryDep, ResidentDep, SessionDep, SettingsDep
-from ..schemas import ApproveBody, PresentationRequestBody, PresentationRequestView, PresentationView
+from ..schemas import ApproveBody, DeclineBody, PresentationRequestBody, PresentationRequestView, PresentationView
 from ..services import presenting, records, requests
 from ..services.matching import match_held
 from ..tables import WalletPresentationRequest
@@ -45,14 +45,20 @@ def get_request(request_id: str, resident: ResidentDep, session: SessionDep, set
 async def approve(request_id: str, body: ApproveBody, resident: ResidentDep, session: SessionDep,
                   settings: SettingsDep, http: HttpDep, registry: RegistryDep, now: ClockDep) -> PresentationView:
     """Consent is recorded first; then only the approved claims are presented and sent to the verifier."""
-    approval = presenting.Approval(credentials=body.credentials, claim_set=body.claim_set)
+    approval = presenting.Approval(credentials=body.credentials, claim_set=body.claim_set,
+                                   override_purpose_limits=body.override_purpose_limits)
     record = await presenting.approve(session, settings, http, registry, resident.id, request_id, approval, now=now)
     return presentation_view(record, registry)
 
 
 @router.post("/{request_id}/decline", response_model=PresentationView)
 async def decline(request_id: str, resident: ResidentDep, session: SessionDep, settings: SettingsDep, http: HttpDep,
-                  registry: RegistryDep, now: ClockDep) -> PresentationView:
-    """Tell the verifier no (access_denied); nothing is disclosed."""
-    record = await presenting.decline(session, settings, http, resident.id, request_id, now=now)
+                  registry: RegistryDep, now: ClockDep, body: DeclineBody | None = None) -> PresentationView:
+    """Tell the verifier no (access_denied); nothing is disclosed.
+
+    ``{"reason": "outside_registered_purpose"}``: refuse a flagged request because it asks too much;
+    the verifier's error_description names the claims outside its registered purpose."""
+    reason = body.reason if body is not None else None
+    record = await presenting.decline(session, settings, http, registry, resident.id, request_id, reason=reason,
+                                      now=now)
     return presentation_view(record, registry)

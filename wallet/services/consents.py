@@ -74,7 +74,10 @@ def log_details(row: WalletConsent, **extra: object) -> dict[str, object]:
         "verifier_name": {"en": row.verifier_name_en, "ja": row.verifier_name_ja},
         "purpose": row.purpose, "purpose_text": {"en": row.purpose_text_en, "ja": row.purpose_text_ja},
         "retention_days": row.retention_days, "claims": json_loads(row.claims),
-        "credentials": json_loads(row.credentials), **extra,
+        "credentials": json_loads(row.credentials),
+        **({"purpose_override": True, "beyond_purpose": json_loads(row.beyond_purpose)}
+           if row.beyond_purpose is not None else {}),
+        **extra,
     }
 
 
@@ -87,7 +90,8 @@ def record_grant(session: Session, row: WalletConsent, *, now: datetime) -> None
     """The consent's first history entry and the log's ``consent_granted``; the caller adds ``row`` and commits."""
     session.add(WalletConsentEvent(id=secrets.token_hex(16), consent_id=row.id, resident_id=row.resident_id,
                                    from_status=None, to_status=row.status, at=utc(now), by=RESIDENT,
-                                   note="granted by the resident"))
+                                   note="granted by the resident" if row.beyond_purpose is None else
+                                   "granted by the resident, overriding the verifier's registered purpose"))
     history.record_event(session, row.resident_id, history.CONSENT_GRANTED, credential_ids=_credential_ids(row),
                          client_id=row.client_id, details=log_details(row), now=now)
 

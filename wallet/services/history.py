@@ -32,6 +32,7 @@ __all__ = [
     "CREDENTIAL_EVENT_KINDS",
     "REQUEST_RECEIVED",
     "REQUEST_REFUSED",
+    "REQUEST_REFUSED_OUTSIDE_PURPOSE",
     "REQUEST_DECLINED",
     "CONSENT_GRANTED",
     "PRESENTATION_SENT",
@@ -57,18 +58,21 @@ REQUEST_RECEIVED: Final = "request_received"
 #: The wallet refused a verifier's request: unknown verifier, or claims/retention outside its registered purpose.
 REQUEST_REFUSED: Final = "request_refused"
 REQUEST_DECLINED: Final = "request_declined"
+#: The resident declined because the request asks for claims outside the verifier's registered purpose;
+#: the verifier was told which (``access_denied``).
+REQUEST_REFUSED_OUTSIDE_PURPOSE: Final = "request_refused_outside_purpose"
 CONSENT_GRANTED: Final = "consent_granted"
 PRESENTATION_SENT: Final = "presentation_sent"
 PRESENTATION_FAILED: Final = "presentation_failed"
 CONSENT_REVOKED: Final = "consent_revoked"
 CONSENT_EXPIRED: Final = "consent_expired"
 EVENT_KINDS: Final = CREDENTIAL_EVENT_KINDS | frozenset({
-    REQUEST_RECEIVED, REQUEST_REFUSED, REQUEST_DECLINED, CONSENT_GRANTED, PRESENTATION_SENT, PRESENTATION_FAILED,
-    CONSENT_REVOKED, CONSENT_EXPIRED})
+    REQUEST_RECEIVED, REQUEST_REFUSED, REQUEST_DECLINED, REQUEST_REFUSED_OUTSIDE_PURPOSE, CONSENT_GRANTED,
+    PRESENTATION_SENT, PRESENTATION_FAILED, CONSENT_REVOKED, CONSENT_EXPIRED})
 
 #: The order of the steps of one access, for events recorded in the same instant.
-_STEP: Final = {REQUEST_RECEIVED: 1, REQUEST_REFUSED: 2, REQUEST_DECLINED: 2, CONSENT_GRANTED: 3,
-                PRESENTATION_SENT: 4, PRESENTATION_FAILED: 4, CONSENT_REVOKED: 5, CONSENT_EXPIRED: 5}
+_STEP: Final = {REQUEST_RECEIVED: 1, REQUEST_REFUSED: 2, REQUEST_DECLINED: 2, REQUEST_REFUSED_OUTSIDE_PURPOSE: 2,
+                CONSENT_GRANTED: 3, PRESENTATION_SENT: 4, PRESENTATION_FAILED: 4, CONSENT_REVOKED: 5, CONSENT_EXPIRED: 5}
 
 #: A history is read a page at a time; the newest first.
 MAX_EVENTS = 500

@@ -23,6 +23,12 @@ returned nothing more leaves under that consent. The receipt travels beside ``vp
 Every step is written to the resident's access log.
 
 Declining posts ``error=access_denied`` with ``state`` (§8.5) and records that too.
+
+Purposes (issue #5): a claim outside the verifier's registered purpose is refused by default. The
+resident may decline such a request "because it asks too much" (``reason=outside_registered_purpose``):
+the ``error_description`` then names the claims outside the registered purpose, so the verifier learns
+why. A deployment may let the resident (never the verifier: the flag exists only in her authenticated
+approval) override the refusal; the consent then records the claims shared beyond the purpose.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from tsunagu.claims_path import ClaimsPath, format_claims_path
 from tsunagu.dcql import CandidateMatch, ClaimsOption, CredentialQuery, DcqlQuery, PresentedCredential, check_vp_token
 from tsunagu.errors import DcqlNotSatisfied, TsunaguError
 from tsunagu.kb_jwt import KeyBindingRequest
+from tsunagu.oid4vci.errors import safe_description
 from tsunagu.oid4vp import build_authorization_error_form, build_authorization_response_form
 from tsunagu.oid4vp.form import encode_form
 from tsunagu.sd_jwt.holder import decode_sd_jwt, present_sd_jwt
@@ -53,6 +60,7 @@ from ..errors import (
     CredentialRevoked,
     CredentialSuspended,
     InvalidChoice,
+    InvalidResidentRequest,
     OutsideRegisteredPurpose,
     RequestAlreadyAnswered,
 )
@@ -67,7 +75,10 @@ from .requests import Assessment, assess, check_open, own_request, query_of
 
 from tsunagu.service.database import utc
 
-__all__ = ["Approval", "approve", "decline", "CONSENT_RECEIPT_PARAMETER"]
+__all__ = ["Approval", "approve", "decline", "CONSENT_RECEIPT_PARAMETER", "OUTSIDE_REGISTERED_PURPOSE"]
+
+#: The resident's reason for declining a request that asks for claims outside the registered purpose.
+OUTSIDE_REGISTERED_PURPOSE = "outside_registered_purpose"
 
 #: The form parameter carrying the signed consent receipt beside ``vp_token`` (docs/consent.md).
 CONSENT_RECEIPT_PARAMETER = "consent_receipt"
@@ -83,6 +94,8 @@ class Approval:
     credentials: Mapping[str, str] | None = None
     #: Index into the ``claim_sets`` of each chosen query that has them.
     claim_set: int | None = None
+    #: The resident shares flagged claims anyway; honoured only with ``allow_resident_purpose_override``.
+    override_purpose_limits: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +178,11 @@ def _asked_paths(chosen: _Chosen) -> list[ClaimsPath]:
 
 
 def _check_registration(row: WalletPresentationRequest, assessment: Assessment, chosen: Mapping[str, _Chosen],
-                        matching: Matching) -> None:
-    """Disclosing outside the verifier's registered purpose is refused (issue #5 adds the resident's override).
+                        matching: Matching, *, override: bool) -> dict[str, list[ClaimsPath]]:
+    """Disclosing outside the verifier's registered purpose is refused, unless the resident overrides it.
+
+    The override covers flagged claims only: an unregistered verifier or a retention longer than registered
+    is refused regardless. Returns the flagged paths the override lets through (query id → paths).
 
     Raises:
         OutsideRegisteredPurpose.
@@ -177,14 +193,18 @@ def _check_registration(row: WalletPresentationRequest, assessment: Assessment, 
         raise OutsideRegisteredPurpose(
             f"{assessment.verifier.name.en} would keep your data for {row.retention_days} days, longer than the "
             f"{assessment.registration.max_retention_days} days it is registered for")
+    beyond: dict[str, list[ClaimsPath]] = {}
     for qid, c in chosen.items():
         vct = matching.held[c.candidate.credential_id].row.vct
         for path in _asked_paths(c):
             flag = next((f for f in assessment.flagged if f.credential_query_id == qid and f.path == path
                          and f.vct in (vct, None)), None)
-            if flag is not None:
+            if flag is not None and not override:
                 raise OutsideRegisteredPurpose(
                     f"{format_claims_path(path)} is not yours to share here: {flag.reason_en}", path=list(path))
+            if flag is not None:
+                beyond.setdefault(qid, []).append(path)
+    return beyond
 
 
 def _check_answers_query(query: DcqlQuery, chosen: Mapping[str, _Chosen], matching: Matching) -> None:
@@ -238,7 +258,11 @@ async def approve(
     matching = match_held(session, settings, resident_id, query, now=now)
     chosen = _choose(query, matching, approval)
     try:
-        _check_registration(row, assess(registry, row, query), chosen, matching)
+        if approval.override_purpose_limits and not settings.allow_resident_purpose_override:
+            raise OutsideRegisteredPurpose("this wallet does not let you share claims beyond a verifier's "
+                                           "registered purpose", override="not_allowed")
+        beyond = _check_registration(row, assess(registry, row, query), chosen, matching,
+                                     override=approval.override_purpose_limits)
     except OutsideRegisteredPurpose as exc:
         _log_refusal(session, row, exc, chosen, now=now)
         raise
@@ -262,6 +286,7 @@ async def approve(
         granted_at=utc(now), legal_basis="consent", access_type="one-time", status=consents.ACTIVE,
         status_changed_at=utc(now),
         expires_at=utc(now + timedelta(days=row.retention_days or settings.consent_default_retention_days)),
+        beyond_purpose=encode_paths(beyond) if beyond else None,
     )
     vcts = {qid: matching.held[c.candidate.credential_id].row.vct for qid, c in chosen.items()}
     try:
@@ -304,23 +329,60 @@ async def approve(
 
 
 async def decline(
-    session: Session, settings: WalletSettings, http: httpx.AsyncClient, resident_id: str, request_id: str, *,
-    now: datetime,
+    session: Session, settings: WalletSettings, http: httpx.AsyncClient, registry: TrustRegistry | None,
+    resident_id: str, request_id: str, *, reason: str | None = None, now: datetime,
 ) -> WalletPresentation:
     """Tell the verifier the resident declined (``access_denied``, §8.5) and record it.
 
+    With ``reason`` :data:`OUTSIDE_REGISTERED_PURPOSE` (only for a request the wallet flagged), the
+    ``error_description`` names the claims outside the verifier's registered purpose (printable ASCII,
+    §8.5 / RFC 6749 §4.1.2.1) and the log records a ``request_refused_outside_purpose``.
+
     Raises:
-        NotFound, RequestAlreadyAnswered, RequestExpired.
+        NotFound, RequestAlreadyAnswered, RequestExpired, TrustRegistryMissing,
+        InvalidResidentRequest: that reason for a request nothing of which is outside the registered purpose.
     """
     row = own_request(session, resident_id, request_id)
     check_open(session, row, now=now)
+    description, kind = "The resident declined the request.", history.REQUEST_DECLINED
+    extra: dict[str, object] = {}
+    if reason == OUTSIDE_REGISTERED_PURPOSE:
+        description, extra = _refusal(row, assess(require_registry(registry), row, query_of(row)))
+        kind = history.REQUEST_REFUSED_OUTSIDE_PURPOSE
     _claim_request(session, row, "declined", now=now)
     session.commit()
     record = _record(row, resident_id, kind="decline", consent_id=None, claims="{}", credentials="{}", now=now)
-    form = build_authorization_error_form("access_denied", description="The resident declined the request.",
+    form = build_authorization_error_form("access_denied", description=safe_description(description),
                                           state=row.state)
     await _send(http, settings, record, form)
-    return _finish(session, row, record, success_status="declined")
+    return _finish(session, row, record, success_status="declined", declined_kind=kind,
+                   extra={**extra, "error_description": safe_description(description)} if extra else None)
+
+
+def _refusal(row: WalletPresentationRequest, assessment: Assessment) -> tuple[str, dict[str, object]]:
+    """What the verifier is told, and the log records, when the resident refuses an over-asking request.
+
+    Raises:
+        InvalidResidentRequest: the request is within the verifier's registration.
+    """
+    purpose = row.purpose or "(none stated)"
+    if assessment.verifier is None:
+        return (f"the wallet refuses: {row.client_id} is not in its trust registry",
+                {"refusal": OUTSIDE_REGISTERED_PURPOSE, "beyond_purpose": {}})
+    beyond: dict[str, list[list[str | int | None]]] = {}
+    for flag in assessment.flagged:
+        beyond.setdefault(flag.credential_query_id, []).append(list(flag.path))
+    parts = []
+    if beyond:
+        names = ", ".join(dict.fromkeys(format_claims_path(f.path) for f in assessment.flagged))
+        parts.append(f"the wallet refuses to disclose {names}: not registered for the purpose {purpose}")
+    if assessment.retention_exceeded and assessment.registration is not None:
+        parts.append(f"the wallet refuses a retention of {row.retention_days} days: the purpose {purpose} is "
+                     f"registered for at most {assessment.registration.max_retention_days} days")
+    if not parts:
+        raise InvalidResidentRequest("this request asks for nothing outside the verifier's registered purpose; "
+                                     "decline it without a reason")
+    return "; ".join(parts), {"refusal": OUTSIDE_REGISTERED_PURPOSE, "beyond_purpose": beyond}
 
 
 def _record(row: WalletPresentationRequest, resident_id: str, *, kind: str, consent_id: str | None, claims: str,
@@ -368,16 +430,17 @@ def _request_details(row: WalletPresentationRequest) -> dict[str, object]:
 
 
 def _finish(session: Session, row: WalletPresentationRequest, record: WalletPresentation, *,
-            success_status: str) -> WalletPresentation:
+            success_status: str, declined_kind: str = history.REQUEST_DECLINED,
+            extra: Mapping[str, object] | None = None) -> WalletPresentation:
     session.add(record)
     credentials: dict[str, str] = json.loads(record.credentials)
     details = {**_request_details(row), "presentation_id": record.id, "consent_id": record.consent_id,
                "claims": json.loads(record.claims), "credentials": credentials, "status": record.status,
-               "error": record.error, "verifier_status": record.verifier_status}
+               "error": record.error, "verifier_status": record.verifier_status, **(extra or {})}
     if success_status == "presented":
         kind = history.PRESENTATION_SENT if record.status == "sent" else history.PRESENTATION_FAILED
     else:
-        kind = history.REQUEST_DECLINED
+        kind = declined_kind
     history.record_event(session, row.resident_id, kind, credential_ids=list(credentials.values()),
                          client_id=row.client_id, details=details, now=record.sent_at)
     if success_status == "presented":

@@ -290,3 +290,40 @@ def test_service_database_on_each_backend_keeps_data(database_url: str) -> None:
     with again.connect() as connection:
         assert connection.execute(text("SELECT note FROM kit_probe WHERE id = 1")).scalar() == "kept"
     again.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_periodic_job_keeps_running_after_a_failed_run_and_stops_with_the_app(tmp_path: Path) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from tsunagu.service.schedule import install_periodic_job
+
+    app = make_app(tmp_path)
+    runs: list[str] = []
+
+    async def job(_app: FastAPI) -> None:
+        runs.append("run")
+        if len(runs) == 1:
+            raise RuntimeError("the database is down")
+
+    install_periodic_job(app, job, interval=0.01, name="test job")
+    async with LifespanManager(app):
+        with anyio.fail_after(5):
+            while len(runs) < 3:
+                await anyio.sleep(0.01)
+    stopped_at = len(runs)
+    await anyio.sleep(0.05)
+    assert len(runs) == stopped_at
+
+
+def test_a_periodic_job_with_interval_zero_is_never_installed(tmp_path: Path) -> None:
+    from tsunagu.service.schedule import install_periodic_job
+
+    app = make_app(tmp_path)
+    before = app.router.lifespan_context
+
+    async def job(_app: FastAPI) -> None:
+        raise AssertionError("must not run")
+
+    install_periodic_job(app, job, interval=0, name="never")
+    assert app.router.lifespan_context is before

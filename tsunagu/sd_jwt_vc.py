@@ -30,6 +30,7 @@ from .sd_jwt.compact import SdJwt
 from .sd_jwt.disclosure import DEFAULT_HASH_ALG, SaltSource, default_salt
 from .sd_jwt.issuer import IssuedSdJwt, issue_sd_jwt
 from .sd_jwt.verifier import IssuerKeyResolver, VerifiedSdJwt, VerifyPolicy, verify_sd_jwt
+from .urls import is_loopback_host
 
 __all__ = [
     "TYP_DC_SD_JWT",
@@ -243,15 +244,11 @@ def jwt_vc_issuer_metadata_url(iss: str, *, allow_http_loopback: bool = False) -
         InvalidIssuerMetadata: ``iss`` is not an https URL without query or fragment.
     """
     parts = urlsplit(iss)
-    loopback_http = allow_http_loopback and parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+    loopback_http = allow_http_loopback and parts.scheme == "http" and is_loopback_host(parts.hostname)
     if (parts.scheme != "https" and not loopback_http) or not parts.netloc or parts.query or parts.fragment:
         raise InvalidIssuerMetadata(f"the issuer {iss!r} is not an https URL without query or fragment")
     path = parts.path.rstrip("/")
     return urlunsplit((parts.scheme, parts.netloc, JWT_VC_ISSUER_WELL_KNOWN + path, "", ""))
-
-
-#: Hosts where plain http may be allowed (a demo with every party on one machine).
-_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def parse_issuer_metadata(document: object, *, expected_issuer: str) -> IssuerMetadata:

@@ -21,17 +21,11 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .urls import is_loopback_url
+
 __all__ = ["BaseServiceSettings", "load_settings", "is_loopback_url"]
 
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-
 S = TypeVar("S", bound="BaseServiceSettings")
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for ``http(s)://127.0.0.1...``, ``localhost`` and ``[::1]``: the only hosts where plain http is allowed."""
-    host = urlsplit(url).hostname or ""
-    return host in _LOOPBACK_HOSTS
 
 
 class BaseServiceSettings(BaseSettings):

@@ -36,7 +36,6 @@ from .errors import *  # noqa: F403 - the error classes are part of this package
 from .errors import __all__ as _error_names
 from .identifiers import (
     CREDENTIAL_ISSUER_WELL_KNOWN,
-    JWT_VC_ISSUER_WELL_KNOWN,
     OAUTH_AUTHORIZATION_SERVER_WELL_KNOWN,
     authorization_server_metadata_url,
     credential_issuer_metadata_url,
@@ -103,7 +102,6 @@ __all__ = [
     # identifiers and metadata
     "CREDENTIAL_ISSUER_WELL_KNOWN",
     "OAUTH_AUTHORIZATION_SERVER_WELL_KNOWN",
-    "JWT_VC_ISSUER_WELL_KNOWN",
     "is_loopback_host",
     "well_known_url",
     "credential_issuer_metadata_url",

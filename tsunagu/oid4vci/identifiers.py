@@ -16,12 +16,12 @@ from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import TsunaguError
+from ..urls import is_loopback_host
 from .errors import InvalidIssuerIdentifier
 
 __all__ = [
     "CREDENTIAL_ISSUER_WELL_KNOWN",
     "OAUTH_AUTHORIZATION_SERVER_WELL_KNOWN",
-    "JWT_VC_ISSUER_WELL_KNOWN",
     "is_loopback_host",
     "check_url",
     "check_identifier",
@@ -32,13 +32,7 @@ __all__ = [
 
 CREDENTIAL_ISSUER_WELL_KNOWN: Final = "/.well-known/openid-credential-issuer"
 OAUTH_AUTHORIZATION_SERVER_WELL_KNOWN: Final = "/.well-known/oauth-authorization-server"
-JWT_VC_ISSUER_WELL_KNOWN: Final = "/.well-known/jwt-vc-issuer"
 
-_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def is_loopback_host(host: str | None) -> bool:
-    return host is not None and host.lower() in _LOOPBACK_HOSTS
 
 
 def check_url(

@@ -47,7 +47,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -68,6 +67,9 @@ from issuer.services.tokens import AccessContext
 from issuer.settings import IssuerSettings
 from issuer.tables import IssuerCredential
 from tsunagu.cli.demo_story import EMPLOYMENT_CLAIMS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_sd_jwt import Result, pin_to_one_cpu  # noqa: E402  (a sibling script: same timing conventions)
 from tsunagu.credential_types import EMPLOYMENT_CERTIFICATE
 from tsunagu.dcql import parse_dcql_query
 from tsunagu.encoding import b64url_decode
@@ -104,25 +106,6 @@ CORE = "(c) core + status lookup"
 CORE_NO_STATUS = "(d) core, no status"
 
 Op = Callable[[], object]
-
-
-@dataclass
-class Result:
-    name: str
-    best: float
-    median: float
-    runs: list[float]
-
-
-def pin_to_one_cpu() -> str:
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    try:
-        cpu = max(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-    except OSError as exc:
-        return f"not pinned ({exc})"
-    return f"pinned to CPU {cpu}"
 
 
 # --- timing: plain functions and coroutine functions alike, on the running event loop ------------

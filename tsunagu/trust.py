@@ -23,17 +23,24 @@ Format (Tsunagu's own; no standard covers purpose registration yet): a compact J
         "name": {"en": "Tokyo Homes", "ja": "東京ホームズ"},
         "x5c": ["MIIB..."],                            # the registered certificate chain, leaf first
         "response_uri_origin": "https://verifier.example",
+        "consent_notification_uri": "https://verifier.example/landlord/consent-notifications",  # optional
         "purposes": [{
           "purpose": "rental_screening",                # a code of tsunagu.purposes
           "claims": [{"vct": "urn:tsunagu:vct:employment-certificate:1",
                       "path": ["employer_name"]}],       # OpenID4VP §7 claims path pointers
-          "max_retention_days": 90
+          "max_retention_days": 90,
+          "max_access_period_days": 730                 # optional: ongoing access allowed, this long at most
         }]
       }]
     }
 
 A registered path covers itself and everything below it (``["address"]`` covers
 ``["address", "locality"]``); ``null`` covers any array index.
+
+``consent_notification_uri`` is where wallets deliver signed consent revocation events for this
+verifier (docs/consent.md); it must lie on the ``response_uri_origin``. A purpose without
+``max_access_period_days`` allows one-time access only: a request for ongoing access under it is
+outside the registration.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, NoReturn
+from urllib.parse import urlsplit
 
 from cryptography import x509
 
@@ -77,6 +85,7 @@ __all__ = [
     "load_trust_registry",
     "over_asked_claims",
     "assess_request",
+    "access_exceeded",
 ]
 
 TYP_TRUST_REGISTRY: Final = "trust-registry+jwt"
@@ -145,6 +154,8 @@ class PurposeRegistration:
     purpose: str
     claims: tuple[ClaimRef, ...]
     max_retention_days: int
+    #: How long an ongoing-access consent under this purpose may last; ``None``: one-time access only.
+    max_access_period_days: int | None = None
 
     def covers(self, vct: str, path: ClaimsPath) -> bool:
         """Whether asking for ``path`` of a ``vct`` credential lies within this registration."""
@@ -158,6 +169,8 @@ class VerifierEntry:
     x5c: tuple[str, ...]
     purposes: tuple[PurposeRegistration, ...]
     response_uri_origin: str
+    #: Where wallets POST consent revocation events (``consent-revocation+jwt``); ``None``: not reachable.
+    consent_notification_uri: str | None = None
 
     def registration(self, purpose: str) -> PurposeRegistration:
         """Raises: PurposeNotRegistered."""
@@ -230,10 +243,13 @@ class RequestAssessment:
     flagged_claims: tuple[FlaggedClaim, ...]
     retention_days: int | None
     retention_exceeded: bool
+    #: Ongoing access asked for where the registration allows none, or for longer than it allows.
+    access_exceeded: bool = False
 
     @property
     def within_registration(self) -> bool:
-        return self.registration is not None and not self.flagged_claims and not self.retention_exceeded
+        return (self.registration is not None and not self.flagged_claims and not self.retention_exceeded
+                and not self.access_exceeded)
 
 
 # --- building and signing (the registry operator's side) ------------------------------------------------
@@ -261,11 +277,15 @@ def trust_registry_claims(
                 "name": v.name.to_json(),
                 "x5c": list(v.x5c),
                 "response_uri_origin": v.response_uri_origin,
+                **({"consent_notification_uri": v.consent_notification_uri}
+                   if v.consent_notification_uri is not None else {}),
                 "purposes": [
                     {
                         "purpose": p.purpose,
                         "claims": [{"vct": c.vct, "path": list(c.path)} for c in p.claims],
                         "max_retention_days": p.max_retention_days,
+                        **({"max_access_period_days": p.max_access_period_days}
+                           if p.max_access_period_days is not None else {}),
                     }
                     for p in v.purposes
                 ],
@@ -412,9 +432,17 @@ def _parse_verifier(obj: Mapping[str, Any], where: str) -> VerifierEntry:
     codes = [p.purpose for p in purposes]
     if len(codes) != len(set(codes)):
         _fail(f"{where} registers a purpose more than once")
-    origin = _str(obj, "response_uri_origin", where)
+    origin = _str(obj, "response_uri_origin", where).rstrip("/")
+    notification_uri = obj.get("consent_notification_uri")
+    if notification_uri is not None:
+        notification_uri = _str(obj, "consent_notification_uri", where)
+        parts = urlsplit(notification_uri)
+        # On the origin the registry already vouches for: a registry entry cannot aim wallets' POSTs elsewhere.
+        if f"{parts.scheme}://{parts.netloc}" != origin or parts.query or parts.fragment:
+            _fail(f"{where}.consent_notification_uri must be a URL on the response_uri_origin {origin}, "
+                  "without query or fragment")
     return VerifierEntry(client_id=client_id, name=_text(obj, "name", where), x5c=tuple(x5c), purposes=purposes,
-                         response_uri_origin=origin.rstrip("/"))
+                         response_uri_origin=origin, consent_notification_uri=notification_uri)
 
 
 def _parse_registration(obj: Mapping[str, Any], where: str) -> PurposeRegistration:
@@ -425,6 +453,9 @@ def _parse_registration(obj: Mapping[str, Any], where: str) -> PurposeRegistrati
     days = obj.get("max_retention_days")
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         _fail(f"{where}.max_retention_days must be a non-negative integer")
+    period = obj.get("max_access_period_days")
+    if period is not None and (isinstance(period, bool) or not isinstance(period, int) or period < 1):
+        _fail(f"{where}.max_access_period_days must be a positive integer")
     claims = []
     for n, ref in enumerate(_list(obj, "claims", where)):
         ref = _obj(ref, f"{where}.claims[{n}]")
@@ -433,7 +464,8 @@ def _parse_registration(obj: Mapping[str, Any], where: str) -> PurposeRegistrati
         except InvalidDcqlQuery as exc:
             _fail(f"{where}.claims[{n}].path: {exc.reason}")
         claims.append(ClaimRef(vct=_str(ref, "vct", f"{where}.claims[{n}]"), path=path))
-    return PurposeRegistration(purpose=purpose, claims=tuple(claims), max_retention_days=days)
+    return PurposeRegistration(purpose=purpose, claims=tuple(claims), max_retention_days=days,
+                               max_access_period_days=period)
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -476,8 +508,17 @@ def over_asked_claims(registration: PurposeRegistration | None, query: DcqlQuery
     return tuple(flagged)
 
 
+def access_exceeded(registration: PurposeRegistration | None, access_period_days: int | None) -> bool:
+    """Whether ongoing access for ``access_period_days`` (``None``: one-time) lies outside ``registration``."""
+    if access_period_days is None or registration is None:
+        return False
+    allowed = registration.max_access_period_days
+    return allowed is None or access_period_days > allowed
+
+
 def assess_request(
-    registry: TrustRegistry, *, client_id: str, purpose: str, query: DcqlQuery, retention_days: int | None
+    registry: TrustRegistry, *, client_id: str, purpose: str, query: DcqlQuery, retention_days: int | None,
+    access_period_days: int | None = None,
 ) -> RequestAssessment:
     """Measure a verifier's request against its registration (DESIGN.md flow 3).
 
@@ -498,4 +539,5 @@ def assess_request(
         flagged_claims=over_asked_claims(registration, query),
         retention_days=retention_days,
         retention_exceeded=exceeded,
+        access_exceeded=access_exceeded(registration, access_period_days),
     )

@@ -178,6 +178,26 @@ def test_a_receipt_round_trips_and_carries_the_documented_claims() -> None:
     assert claims["sub"] != "resident-1" and "status" not in claims
 
 
+def test_an_ongoing_receipt_names_where_to_refresh_and_an_override_names_its_claims() -> None:
+    ongoing = receipt(access_type="ongoing", refresh_uri=f"{WALLET}/consent-refresh",
+                      beyond_purpose=(ConsentedClaims("employment", VCT, (("annual_salary",),)),))
+    token = build_consent_receipt(ongoing, WALLET_KEY)
+    claims = _claims_of(token)
+    assert claims["access_type"] == "ongoing" and claims["refresh_uri"] == f"{WALLET}/consent-refresh"
+    assert claims["beyond_purpose"] == [{"credential_query_id": "employment", "vct": VCT, "paths": [["annual_salary"]]}]
+    assert verify_consent_receipt(token, keys=[WALLET_KEY.public], expected_aud=PKI.client_id, now=NOW) == ongoing
+    # A one-time receipt within its purpose carries neither claim.
+    plain = _claims_of(build_consent_receipt(receipt(), WALLET_KEY))
+    assert "refresh_uri" not in plain and "beyond_purpose" not in plain
+
+
+def test_an_ongoing_receipt_without_refresh_uri_is_refused() -> None:
+    token = _resigned(build_consent_receipt(receipt(), WALLET_KEY), WALLET_KEY, typ=TYP_CONSENT_RECEIPT,
+                      header={"typ": TYP_CONSENT_RECEIPT, "kid": "wallet-2026"}, access_type="ongoing")
+    with pytest.raises(ConsentTokenInvalid, match="refresh_uri"):
+        verify_consent_receipt(token, keys=[WALLET_KEY.public], expected_aud=PKI.client_id, now=NOW)
+
+
 def test_receipt_times_are_whole_seconds() -> None:
     r = receipt(granted_at=NOW + timedelta(microseconds=700))
     assert r.granted_at == NOW
@@ -191,6 +211,10 @@ def test_receipt_times_are_whole_seconds() -> None:
     ({"expires_at": NOW}, "expire after"),
     ({"granted_at": datetime(2026, 11, 23)}, "timezone-aware"),
     ({"subject": ""}, "subject"),
+    ({"access_type": "ongoing"}, "refresh_uri"),
+    ({"refresh_uri": f"{WALLET}/consent-refresh"}, "refresh_uri"),
+    ({"beyond_purpose": (ConsentedClaims("employment", VCT, (("birthdate",),)),)}, "beyond_purpose"),
+    ({"beyond_purpose": (ConsentedClaims("residence", VCT, (("employer_name",),)),)}, "beyond_purpose"),
 ])
 def test_a_receipt_with_impossible_values_cannot_be_built(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidConsentData, match=message):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tsunagu import errors, oid4vp, trust
+from tsunagu import consent, errors, oid4vp, trust
 from tsunagu.errors import CredentialExpired, KbNonceMismatch, TsunaguError
 from tsunagu.explain import (
     CODE_REVOKED,
@@ -37,6 +37,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 VERIFICATION_FAMILIES = (
     errors.EncodingError, errors.JoseError, errors.JwkError, errors.SdJwtError, errors.KbJwtError,
     errors.SdJwtVcError, errors.StatusListError, errors.DcqlError, trust.TrustError, http.FetchError,
+    consent.ConsentError,  # the consent receipt check
 )
 VERIFIER_RESPONSE_ERRORS = (oid4vp.InvalidAuthorizationResponse, oid4vp.UnknownState, oid4vp.ResponseReplayed,
                             oid4vp.AccessDenied)
@@ -44,7 +45,7 @@ VERIFIER_RESPONSE_ERRORS = (oid4vp.InvalidAuthorizationResponse, oid4vp.UnknownS
 
 def _verification_error_classes() -> list[type[TsunaguError]]:
     classes: list[type[TsunaguError]] = []
-    for module in (errors, trust, http, issuer_documents):
+    for module in (errors, trust, http, issuer_documents, consent):
         for name in module.__all__:
             obj = getattr(module, name)
             if isinstance(obj, type) and issubclass(obj, VERIFICATION_FAMILIES):

@@ -115,6 +115,42 @@ def test_a_signed_request_round_trips_through_the_wallet_checks(pki: Pki) -> Non
     assert verified.chain.public_key.thumbprint() == pki.key.thumbprint()
 
 
+def _purpose_data(pki: Pki, **data: Any) -> list[dict[str, Any]]:
+    entry = PurposeStatement("guarantor_screening", "Monthly employment check", "毎月の在籍確認", 90,
+                             "https://registry.tsunagu.example", pki.client_id).to_verifier_info().to_json()
+    entry["data"].update(data)
+    return [entry]
+
+
+def test_a_request_for_ongoing_access_states_how_long(pki: Pki) -> None:
+    ongoing = PurposeStatement("guarantor_screening", "Monthly employment check", "毎月の在籍確認", 90,
+                               "https://registry.tsunagu.example", pki.client_id, access_type="ongoing",
+                               access_period_days=730)
+    data = ongoing.to_verifier_info().to_json()["data"]
+    assert (data["access_type"], data["access_period"]) == ("ongoing", "P730D")
+    token = pki.sign(claims_for(pki, verifier_info=[ongoing.to_verifier_info().to_json()]))
+    request = verify_request_object(token, client_id=pki.client_id, trust_anchor=pki.root, now=NOW).request
+    assert request.purpose == ongoing
+    # A one-time statement says nothing about access: older wallets read it as before.
+    one_time = verify_request_object(pki.sign(claims_for(pki)), client_id=pki.client_id, trust_anchor=pki.root,
+                                     now=NOW).request.purpose
+    assert one_time is not None and (one_time.access_type, one_time.access_period_days) == ("one-time", None)
+    assert "access_type" not in claims_for(pki)["verifier_info"][0]["data"]
+
+
+@pytest.mark.parametrize("data", [
+    {"access_type": "ongoing"},                                   # no period
+    {"access_type": "one-time", "access_period": "P30D"},         # a period without ongoing access
+    {"access_type": "forever", "access_period": "P30D"},
+    {"access_type": "ongoing", "access_period": "P1Y"},           # years have no fixed length
+    {"access_type": "ongoing", "access_period": "P0D"},
+])
+def test_a_malformed_access_statement_is_refused(pki: Pki, data: dict[str, Any]) -> None:
+    token = pki.sign(claims_for(pki, verifier_info=_purpose_data(pki, **data)))
+    with pytest.raises(InvalidVerifierInfo):
+        verify_request_object(token, client_id=pki.client_id, trust_anchor=pki.root, now=NOW)
+
+
 def test_the_request_object_header_and_claims_follow_the_spec(pki: Pki) -> None:
     jws = jose.parse_compact(pki.sign(claims_for(pki)), typ=TYP_REQUEST_OBJECT)
     assert jws.header == {"alg": "ES256", "typ": "oauth-authz-req+jwt", "x5c": pki.x5c}

@@ -145,12 +145,19 @@ def _invalid_cases(parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "issuer without vcts": {"issuers": [dataclasses.replace(parts["employer"], vcts=())]},
         "no Japanese name": {"issuers": [dataclasses.replace(parts["employer"], name=LocalizedText("Sakura", ""))]},
         "x5c not base64": {"verifiers": [dataclasses.replace(landlord, x5c=("not-a-certificate",))]},
+        "notification endpoint on another origin": {"verifiers": [dataclasses.replace(
+            landlord, consent_notification_uri="https://elsewhere.example/landlord/consent-notifications")]},
+        "notification endpoint with a query": {"verifiers": [dataclasses.replace(
+            landlord, consent_notification_uri="https://verifier.tsunagu.example/n?to=elsewhere")]},
+        "access period of zero days": {"verifiers": [dataclasses.replace(
+            landlord, purposes=(dataclasses.replace(rental, max_access_period_days=0),))]},
     }
 
 
 INVALID = ["duplicate client_id", "duplicate issuer", "client_id not in the certificate", "x509_hash of another certificate",
            "client_id without prefix", "purpose outside the vocabulary", "purpose registered twice", "negative retention",
-           "empty claims path", "issuer without vcts", "no Japanese name", "x5c not base64"]
+           "empty claims path", "issuer without vcts", "no Japanese name", "x5c not base64",
+           "notification endpoint on another origin", "notification endpoint with a query", "access period of zero days"]
 
 
 @pytest.mark.parametrize("case", INVALID)
@@ -228,6 +235,35 @@ def test_retention_beyond_the_registration_is_reported(registry: TrustRegistry) 
                             query=query(["employer_name"]), retention_days=91)
     assert within.within_registration and not within.retention_exceeded
     assert beyond.retention_exceeded and not beyond.within_registration
+
+
+def test_a_notification_endpoint_and_ongoing_access_survive_signing(parts: dict[str, Any],
+                                                                     registry_key: PrivateJwk) -> None:
+    landlord = dataclasses.replace(
+        parts["landlord"], consent_notification_uri="https://verifier.tsunagu.example/landlord/consent-notifications",
+        purposes=(dataclasses.replace(parts["rental"], max_access_period_days=730),))
+    loaded = load_trust_registry(build(parts, registry_key, verifiers=[landlord]), key=registry_key.public, now=NOW)
+    assert loaded.verifiers == (landlord,)
+    payload = jose.parse_compact(build(parts, registry_key), typ=TYP_TRUST_REGISTRY).payload["verifiers"][0]
+    # Neither is written when absent: older registries read the same.
+    assert "consent_notification_uri" not in payload and "max_access_period_days" not in payload["purposes"][0]
+
+
+def test_ongoing_access_must_be_registered_and_within_its_period(parts: dict[str, Any],
+                                                                 registry_key: PrivateJwk) -> None:
+    ongoing = dataclasses.replace(parts["rental"], max_access_period_days=730)
+    landlord = dataclasses.replace(parts["landlord"], purposes=(ongoing,))
+    allowing = load_trust_registry(build(parts, registry_key, verifiers=[landlord]), key=registry_key.public, now=NOW)
+    one_time_only = load_trust_registry(build(parts, registry_key), key=registry_key.public, now=NOW)
+
+    def assess(registry: TrustRegistry, period: int | None) -> Any:
+        return assess_request(registry, client_id="x509_san_dns:landlord.example", purpose="rental_screening",
+                              query=query(["employer_name"]), retention_days=90, access_period_days=period)
+
+    assert assess(allowing, 730).within_registration
+    assert assess(allowing, 731).access_exceeded
+    assert assess(one_time_only, 30).access_exceeded and not assess(one_time_only, 30).within_registration
+    assert assess(one_time_only, None).within_registration  # one-time access needs no permission
 
 
 def test_an_unregistered_verifier_cannot_be_assessed(registry: TrustRegistry) -> None:

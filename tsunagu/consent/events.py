@@ -17,9 +17,10 @@ from typing import Any, Final, Literal, TypeAlias, get_args
 from cryptography import x509
 
 from ..jwk import PrivateJwk, PublicJwk
-from .errors import ConsentAudienceMismatch, ConsentTokenExpired, InvalidConsentData
+from .errors import ConsentAudienceMismatch, InvalidConsentData
 from .tokens import (
     check_aud_iss,
+    check_exp,
     check_iat,
     construct,
     numeric_date,
@@ -38,6 +39,9 @@ __all__ = [
     "TYP_CONSENT_REVOCATION",
     "TYP_DELETION_ACK",
     "TYP_CONSENT_REFRESH_REQUEST",
+    "MEDIA_TYPE_CONSENT_REVOCATION",
+    "MEDIA_TYPE_DELETION_ACK",
+    "MEDIA_TYPE_CONSENT_REFRESH_REQUEST",
     "MAX_REFRESH_LIFETIME",
     "ConsentRevocation",
     "build_consent_revocation",
@@ -58,6 +62,10 @@ _OUTCOMES: Final[tuple[DeletionOutcome, ...]] = get_args(DeletionOutcome)
 TYP_CONSENT_REVOCATION: Final = "consent-revocation+jwt"
 TYP_DELETION_ACK: Final = "consent-deletion-ack+jwt"
 TYP_CONSENT_REFRESH_REQUEST: Final = "consent-refresh+jwt"
+#: The media types of the three messages when they travel as an HTTP body (``application/`` + their ``typ``).
+MEDIA_TYPE_CONSENT_REVOCATION: Final = f"application/{TYP_CONSENT_REVOCATION}"
+MEDIA_TYPE_DELETION_ACK: Final = f"application/{TYP_DELETION_ACK}"
+MEDIA_TYPE_CONSENT_REFRESH_REQUEST: Final = f"application/{TYP_CONSENT_REFRESH_REQUEST}"
 
 #: A refresh request is a one-shot server-to-server call; it may not be valid for longer than this.
 MAX_REFRESH_LIFETIME: Final = timedelta(minutes=10)
@@ -293,6 +301,5 @@ def verify_consent_refresh_request(
         )
     )
     check_iat(request.issued_at, now, clock_skew)
-    if now >= request.expires_at + clock_skew:
-        raise ConsentTokenExpired("the refresh request has expired", exp=request.expires_at.isoformat())
+    check_exp(request.expires_at, now, clock_skew, "refresh request")
     return request

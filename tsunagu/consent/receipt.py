@@ -14,10 +14,11 @@ from ..errors import InvalidDcqlQuery
 from ..jwk import PrivateJwk, PublicJwk
 from ..purposes import is_purpose_code
 from ..trust import LocalizedText
-from .errors import ConsentAudienceMismatch, ConsentTokenExpired, ConsentTokenInvalid, InvalidConsentData
+from .errors import ConsentAudienceMismatch, ConsentTokenInvalid, InvalidConsentData
 from .lifecycle import ACCESS_TYPES, LEGAL_BASIS_CONSENT, AccessType
 from .tokens import (
     check_aud_iss,
+    check_exp,
     check_iat,
     construct,
     is_count,
@@ -99,6 +100,11 @@ class ConsentReceipt:
     notification_uri: str
     legal_basis: str = LEGAL_BASIS_CONSENT
     version: str = RECEIPT_VERSION
+    #: Where the verifier asks for fresh presentations (``consent-refresh+jwt``); ongoing access only, and required there.
+    refresh_uri: str | None = None
+    #: Claims of ``claims`` the resident chose to share although the verifier's registered purpose does not
+    #: cover them (her override, where the wallet allows it); empty: all within the registered purpose.
+    beyond_purpose: tuple[ConsentedClaims, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("consent_id", "wallet", "subject", "verifier_client_id", "notification_uri", "legal_basis",
@@ -116,6 +122,15 @@ class ConsentReceipt:
         object.__setattr__(self, "expires_at", whole_seconds(self.expires_at, "expires_at"))
         if self.expires_at <= self.granted_at:
             raise InvalidConsentData("a consent must expire after it is granted")
+        if (self.access_type == "ongoing") != (self.refresh_uri is not None):
+            raise InvalidConsentData("a refresh_uri belongs to ongoing access, and ongoing access needs one")
+        if self.refresh_uri is not None:
+            require_text(self.refresh_uri, "refresh_uri")
+        consented = {c.credential_query_id: c for c in self.claims}
+        for extra in self.beyond_purpose:
+            within = consented.get(extra.credential_query_id)
+            if within is None or within.vct != extra.vct or not set(extra.paths) <= set(within.paths):
+                raise InvalidConsentData("beyond_purpose may only name claims the consent itself names")
 
 
 # --- the consent receipt -------------------------------------------------------------------------------
@@ -123,7 +138,7 @@ class ConsentReceipt:
 
 def build_consent_receipt(receipt: ConsentReceipt, key: PrivateJwk) -> str:
     """Sign ``receipt`` with the wallet's key (header ``typ`` ``consent-receipt+jwt`` and ``kid``)."""
-    claims = {
+    claims: dict[str, Any] = {
         "iss": receipt.wallet,
         "sub": receipt.subject,
         "aud": receipt.verifier_client_id,
@@ -139,6 +154,10 @@ def build_consent_receipt(receipt: ConsentReceipt, key: PrivateJwk) -> str:
         "access_type": receipt.access_type,
         "notification_uri": receipt.notification_uri,
     }
+    if receipt.refresh_uri is not None:
+        claims["refresh_uri"] = receipt.refresh_uri
+    if receipt.beyond_purpose:
+        claims["beyond_purpose"] = [c.to_json() for c in receipt.beyond_purpose]
     return sign_token(TYP_CONSENT_RECEIPT, claims, key)
 
 
@@ -183,11 +202,13 @@ def verify_consent_receipt(
             notification_uri=read_str(claims, "notification_uri"),
             legal_basis=read_str(claims, "legal_basis"),
             version=read_str(claims, "version"),
+            refresh_uri=read_str(claims, "refresh_uri") if "refresh_uri" in claims else None,
+            beyond_purpose=tuple(_consented(item) for item in read_list(claims, "beyond_purpose"))
+            if "beyond_purpose" in claims else (),
         )
     )
     check_iat(receipt.granted_at, now, clock_skew)
-    if now >= receipt.expires_at + clock_skew:
-        raise ConsentTokenExpired("the consent receipt has expired", exp=receipt.expires_at.isoformat())
+    check_exp(receipt.expires_at, now, clock_skew, "consent receipt")
     return receipt
 
 

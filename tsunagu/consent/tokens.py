@@ -23,6 +23,7 @@ from .errors import (
     ConsentIssuerMismatch,
     ConsentKeyNotFound,
     ConsentSignatureInvalid,
+    ConsentTokenExpired,
     ConsentTokenInvalid,
     ConsentTokenNotYetValid,
     InvalidConsentData,
@@ -102,6 +103,11 @@ def check_aud_iss(claims: Mapping[str, Any], expected_aud: str, expected_iss: st
 def check_iat(issued_at: datetime, now: datetime, skew: timedelta) -> None:
     if issued_at > now + skew:
         raise ConsentTokenNotYetValid("the token is issued in the future", iat=issued_at.isoformat())
+
+
+def check_exp(expires_at: datetime, now: datetime, skew: timedelta, what: str) -> None:
+    if now >= expires_at + skew:
+        raise ConsentTokenExpired(f"the {what} has expired", exp=expires_at.isoformat())
 
 
 def construct(make: Callable[[], _T]) -> _T:

@@ -11,7 +11,9 @@ it receives, in one ``verifier_info`` entry of this format::
                          "ja": "301号室の入居審査のため"},     # the verifier's own words
         "retention": "P90D",                                # ISO 8601 duration in days (PnD) or weeks (PnW)
         "registry": "https://registry.tsunagu.example",     # optional: the trust registry's ``iss``
-        "registration": "x509_san_dns:landlord.example"     # the verifier's entry there: its client_id
+        "registration": "x509_san_dns:landlord.example",    # the verifier's entry there: its client_id
+        "access_type": "ongoing",                           # optional: "one-time" (the default) or "ongoing"
+        "access_period": "P730D"                            # with "ongoing" only, required: how long it lasts
       },
       "credential_ids": ["employment"]                      # optional (§5.1): the Credential Queries it covers
     }
@@ -21,8 +23,11 @@ Object, which the verifier signs with its certified key, and ``registration`` MU
 request's ``client_id``, so a statement cannot be lifted into another verifier's request. Its
 claims are then checked against the registry (``tsunagu.trust.assess_request``): the purpose
 must be registered for that verifier, the claims asked must be covered by the registration, and
-``retention`` must not exceed the registration's ``max_retention_days``. Entries of other formats
-are kept and otherwise ignored, as §5.11 asks.
+``retention`` must not exceed the registration's ``max_retention_days``, and ongoing access must be
+allowed by the registration for no shorter an ``access_period`` (``max_access_period_days``).
+Ongoing access (docs/consent.md) lets the verifier ask the wallet later, server to server, for fresh
+presentations of the same claims until the consent ends. Entries of other formats are kept and
+otherwise ignored, as §5.11 asks.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ __all__ = [
 
 VERIFIER_INFO_FORMAT_PURPOSE: Final = "https://tsunagu.example/verifier_info/purpose/v1"
 LANGUAGES: Final = ("en", "ja")
+#: The kinds of access a purpose statement may ask for (the values of ``tsunagu.consent.AccessType``).
+ACCESS_TYPES: Final = ("one-time", "ongoing")
 _RETENTION = re.compile(r"P([0-9]{1,5})([DW])")
 
 
@@ -78,6 +85,17 @@ class PurposeStatement:
     registry: str | None
     registration: str
     credential_ids: tuple[str, ...] | None = None
+    #: ``ongoing``: the verifier asks to refresh the presentation until ``access_period_days`` have passed.
+    access_type: str = "one-time"
+    access_period_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.access_type not in ACCESS_TYPES:
+            raise InvalidVerifierInfo(f"access_type is 'one-time' or 'ongoing', not {self.access_type!r}")
+        if (self.access_type == "ongoing") != (self.access_period_days is not None):
+            raise InvalidVerifierInfo("an access_period belongs to ongoing access, and ongoing access needs one")
+        if self.access_period_days is not None and self.access_period_days < 1:
+            raise InvalidVerifierInfo("the access_period must be at least one day")
 
     def to_verifier_info(self) -> VerifierInfo:
         data: dict[str, Any] = {
@@ -88,6 +106,9 @@ class PurposeStatement:
         }
         if self.registry is not None:
             data["registry"] = self.registry
+        if self.access_period_days is not None:
+            data["access_type"] = self.access_type
+            data["access_period"] = format_retention(self.access_period_days)
         return VerifierInfo(VERIFIER_INFO_FORMAT_PURPOSE, data, self.credential_ids)
 
 
@@ -166,6 +187,12 @@ def parse_purpose_statement(entries: Sequence[VerifierInfo], *, client_id: str) 
         raise InvalidVerifierInfo(
             f"the purpose statement is registered to {registration!r}, not to the requesting client {client_id!r}"
         )
+    access_type = data.get("access_type", "one-time")
+    if access_type not in ACCESS_TYPES:
+        raise InvalidVerifierInfo(f"access_type must be 'one-time' or 'ongoing', not {access_type!r}")
+    period = data.get("access_period")
+    if (access_type == "ongoing") != (period is not None):
+        raise InvalidVerifierInfo("access_period is required with ongoing access, and allowed only with it")
     return PurposeStatement(
         purpose=purpose,
         text_en=text["en"],
@@ -174,4 +201,6 @@ def parse_purpose_statement(entries: Sequence[VerifierInfo], *, client_id: str) 
         registry=registry,
         registration=client_id,
         credential_ids=entry.credential_ids,
+        access_type=access_type,
+        access_period_days=parse_retention(period) if period is not None else None,
     )

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from tsunagu.service.app import build_service_app
 from tsunagu.service.clock import Clock
 
-from .routes import admin, oid4vp
+from .retention import install_retention_jobs
+from .routes import admin, consent_notifications, oid4vp
 from .services.issuer_documents import build_issuer_documents
 from .settings import VerifierSettings
 from .tables import TABLES
@@ -27,6 +28,13 @@ Presentations 1.0: a signed request object (`x509_san_dns` or `x509_hash` client
 the trust registry's root) with a DCQL query, a purpose, and a retention period; the wallet answers
 with `direct_post`. Each answer gets an explained decision: one entry per check, with a reason in
 English and Japanese and the party a failure belongs to.
+
+Consent (docs/consent.md): a Tsunagu wallet sends the resident's signed consent receipt with the
+answer. Under an ongoing consent the verifier asks the wallet for fresh presentations
+(`POST /admin/{tenant}/consents/{id}/refresh`); wallets deliver revocation events to
+`POST /{tenant}/consent-notifications`, which deletes everything received under the consent and
+answers a signed deletion acknowledgement. Claims are deleted when their retention ends, and the
+wallet is sent a signed acknowledgement then too (`GET /admin/{tenant}/consents/{id}` shows it all).
 """
 
 
@@ -40,4 +48,6 @@ def create_app(
                                                         clock=app.state.clock)
     app.include_router(admin.router)
     app.include_router(oid4vp.router)
+    app.include_router(consent_notifications.router)
+    install_retention_jobs(app, settings)
     return app

@@ -23,11 +23,19 @@ from tsunagu.x509 import certificate_to_x5c, issue_verifier_certificate
 from .services.tenants import TenantSpec
 from .templates import VCT_EMPLOYMENT, VCT_RESIDENCE_CARD, VCT_RESIDENT_TAX
 
-__all__ = ["DemoVerifier", "build_demo_verifiers", "BANK_RETENTION_DAYS", "LANDLORD_RETENTION_DAYS"]
+__all__ = ["DemoVerifier", "build_demo_verifiers", "consent_notification_uri", "BANK_RETENTION_DAYS",
+           "LANDLORD_RETENTION_DAYS", "GUARANTOR_ACCESS_DAYS"]
 
 #: 犯罪収益移転防止法 keeps customer due diligence records for 7 years after the account closes.
 BANK_RETENTION_DAYS = 7 * 365 + 2
 LANDLORD_RETENTION_DAYS = 90
+#: A lease in Tokyo usually runs two years; the guarantor company re-checks employment during it.
+GUARANTOR_ACCESS_DAYS = 730
+
+
+def consent_notification_uri(public_url: str, tenant: str) -> str:
+    """Where wallets deliver a tenant's consent revocation events (``routes/consent_notifications.py``)."""
+    return f"{public_url.rstrip('/')}/{tenant}/consent-notifications"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,7 @@ def build_demo_verifiers(
                     VCT_RESIDENCE_CARD, "family_name", "given_name", "birthdate"), 30),
             ),
             response_uri_origin=origin,
+            consent_notification_uri=consent_notification_uri(public_url, "bank"),
         ),
     )
     landlord = DemoVerifier(
@@ -95,8 +104,13 @@ def build_demo_verifiers(
                     "annual_income",
                 ) + _claims(VCT_RESIDENCE_CARD, "status_of_residence", "stay_expiry_date")
                   + _claims(VCT_RESIDENT_TAX, "fiscal_year", "total_income"), LANDLORD_RETENTION_DAYS),
+                # Ongoing: the landlord's guarantor company re-checks employment for the length of the lease.
+                PurposeRegistration("guarantor_screening", _claims(
+                    VCT_EMPLOYMENT, "employer_name", "employment_type", "annual_income"),
+                    LANDLORD_RETENTION_DAYS, max_access_period_days=GUARANTOR_ACCESS_DAYS),
             ),
             response_uri_origin=origin,
+            consent_notification_uri=consent_notification_uri(public_url, "landlord"),
         ),
     )
     return bank, landlord

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tsunagu.errors import TsunaguError
-from tsunagu.oid4vp import InvalidRequest
+from tsunagu.errors import ProtocolError, TsunaguError
+from tsunagu.oid4vp import InvalidClient, InvalidRequest
 
 __all__ = ["UnknownTenant", "UnknownRequest", "RequestExpired", "RequestAlreadyAnswered", "UnknownTemplate",
-           "InvalidTenant", "ConsentReceiptProblem", "ConsentReceiptMissing", "ConsentReceiptMismatch",
+           "InvalidTenant", "InvalidAccessPeriod", "UnknownConsent", "ConsentNotOngoing", "ConsentEnded",
+           "RefreshUriRefused", "ConsentRefreshRefused", "WalletUnavailable", "InvalidConsentNotice",
+           "ConsentNoticeUnauthenticated", "ConsentReceiptProblem", "ConsentReceiptMissing", "ConsentReceiptMismatch",
            "WalletKeysLocationRefused"]
 
 
@@ -42,6 +44,77 @@ class InvalidTenant(InvalidRequest):
     """A tenant registration whose key, certificate or name is unusable."""
 
     code = "verifier.invalid_tenant"
+
+
+class InvalidAccessPeriod(InvalidRequest):
+    """``access_period_days`` without ongoing access, or ongoing access without one (or under one day)."""
+
+    code = "verifier.invalid_access_period"
+
+
+# --- consents: refresh (admin API) and notifications (wallet → verifier) --------------------------
+
+
+class UnknownConsent(ProtocolError):
+    """No consent receipt with that id is stored for this tenant."""
+
+    code = "verifier.unknown_consent"
+    error = "unknown_consent"
+    status_code: ClassVar[int] = 404
+
+
+class ConsentNotOngoing(ProtocolError):
+    """A refresh was asked under a one-time consent."""
+
+    code = "verifier.consent_not_ongoing"
+    error = "consent_not_ongoing"
+    status_code: ClassVar[int] = 409
+
+
+class ConsentEnded(ProtocolError):
+    """The consent was revoked (a revocation event arrived) or is past its ``expires_at``."""
+
+    code = "verifier.consent_ended"
+    error = "consent_ended"
+    status_code: ClassVar[int] = 409
+
+
+class RefreshUriRefused(ProtocolError):
+    """The receipt's ``refresh_uri`` is not on its wallet's origin (or that origin is not one we call)."""
+
+    code = "verifier.refresh_uri_refused"
+    error = "refresh_uri_refused"
+    status_code: ClassVar[int] = 409
+
+
+class ConsentRefreshRefused(ProtocolError):
+    """The wallet answered the refresh request with an error; the description carries its code and text."""
+
+    code = "verifier.consent_refresh_refused"
+    error = "consent_refresh_refused"
+    status_code: ClassVar[int] = 409
+
+
+class WalletUnavailable(ProtocolError):
+    """The wallet could not be reached, or answered something that is not a refresh response or a JWK Set."""
+
+    code = "verifier.wallet_unavailable"
+    error = "wallet_unavailable"
+    status_code: ClassVar[int] = 502
+
+
+class InvalidConsentNotice(InvalidRequest):
+    """A consent notification that is not one: media type, malformed token, another audience, ``iat`` ahead."""
+
+    code = "verifier.invalid_consent_notice"
+
+
+class ConsentNoticeUnauthenticated(InvalidClient):
+    """The notification's signer is not established: key not found, bad signature, a wallet whose keys
+    we do not fetch, or not the wallet that sent the receipt for that consent."""
+
+    code = "verifier.consent_notice_unauthenticated"
+    status_code: ClassVar[int] = 401
 
 
 # --- the consent_receipt check (never wire errors: they become the check's outcome) ---------------

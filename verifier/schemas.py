@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tsunagu.explain import Outcome, Party
 
 __all__ = ["LocalizedTextModel", "CreateRequestBody", "CreatedRequestBody", "FlaggedClaimModel", "ReasonModel", "CheckModel",
-           "DecisionModel", "RequestStatusBody", "WalletErrorModel", "TenantBody", "TenantInfo", "TemplateInfo"]
+           "DecisionModel", "RequestStatusBody", "WalletErrorModel", "TenantBody", "TenantInfo", "TemplateInfo",
+           "ConsentReceiptModel", "ConsentRequestModel", "ConsentNoticeModel", "ConsentAckModel", "ConsentSummaryModel",
+           "ConsentHoldingsBody"]
 
 
 class LocalizedTextModel(BaseModel):
@@ -36,6 +38,10 @@ class CreateRequestBody(BaseModel):
     retention_days: int = Field(ge=0, le=3650, description="How long the received claims are kept.")
     redirect_uri: str | None = Field(default=None, description="Where the wallet sends the user after answering.")
     request_uri_method: Literal["get", "post"] | None = None
+    access_type: Literal["one-time", "ongoing"] = Field(
+        default="one-time", description="ongoing: the verifier may later ask the wallet for fresh presentations.")
+    access_period_days: int | None = Field(
+        default=None, ge=1, le=3650, description="With ongoing access only, and required there: for how long.")
 
     @model_validator(mode="after")
     def _one_query(self) -> CreateRequestBody:
@@ -45,7 +51,10 @@ class CreateRequestBody(BaseModel):
 
 
 class FlaggedClaimModel(BaseModel):
-    credential_query_id: str
+    """Something the request asks that the tenant's registration does not cover: a claim, or the ongoing access."""
+
+    kind: Literal["claim", "access_period"] = "claim"
+    credential_query_id: str | None
     vct: str | None
     path: list[str | int | None]
     reason: LocalizedTextModel
@@ -123,6 +132,65 @@ class RequestStatusBody(BaseModel):
     response_code: str | None
     consent: ConsentReceiptModel | None = Field(
         default=None, description="The consent receipt that came with the accepted response, when it was valid.")
+    access_type: Literal["one-time", "ongoing"] = "one-time"
+    access_period_days: int | None = None
+    kind: Literal["request", "refresh"] = Field(
+        default="request", description="refresh: a fresh presentation fetched from the wallet under an ongoing consent.")
+    consent_id: str | None = Field(default=None, description="The consent the claims were received under.")
+    deleted_at: datetime | None = Field(default=None, description="When the received claims were deleted.")
+    deletion_reason: str | None = Field(
+        default=None, description="retention ended, consent revoked or consent expired.")
+
+
+class ConsentRequestModel(BaseModel):
+    request_id: str
+    kind: Literal["request", "refresh"]
+    responded_at: datetime | None
+    held: bool = Field(description="Whether claims received with it are still kept.")
+    deleted_at: datetime | None
+    deletion_reason: str | None
+
+
+class ConsentNoticeModel(BaseModel):
+    """A revocation event received from the wallet."""
+
+    jti: str
+    event: Literal["revoked", "expired"]
+    received_at: datetime
+
+
+class ConsentAckModel(BaseModel):
+    """A deletion acknowledgement this verifier sends the wallet when the retention ended."""
+
+    id: str
+    target_uri: str
+    status: Literal["pending", "delivered", "abandoned"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+
+
+class ConsentSummaryModel(BaseModel):
+    purpose: str
+    access_type: Literal["one-time", "ongoing"]
+    retention_days: int
+    granted_at: datetime
+    expires_at: datetime
+    wallet: str
+
+
+class ConsentHoldingsBody(BaseModel):
+    """What this verifier holds under one consent, and what it knows of the consent's state."""
+
+    consent_id: str
+    tenant: str
+    status: Literal["active", "revoked", "expired"]
+    receipt: ConsentSummaryModel
+    requests: list[ConsentRequestModel]
+    notices: list[ConsentNoticeModel]
+    acks: list[ConsentAckModel]
 
 
 class TenantBody(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tsunagu.settings import BaseServiceSettings, is_loopback_url
@@ -48,6 +49,19 @@ class VerifierSettings(BaseServiceSettings):
     consent_wallet_origins: tuple[str, ...] = ()
     #: Bound for a wallet's JWK Set.
     max_wallet_jwks_bytes: int = 64 * 1024
+    #: The lifetime (``exp - iat``) of a signed refresh request (``consent-refresh+jwt``, at most 600).
+    refresh_request_lifetime_seconds: int = Field(default=300, ge=1, le=600)
+    #: Bound for a wallet's answer to a refresh request (the presentations).
+    max_refresh_answer_bytes: int = 256 * 1024
+    #: How often received claims past their ``retain_until`` are deleted; 0: never (not in this process).
+    retention_sweep_seconds: float = 60
+    #: How often due deletion acknowledgements are (re)sent to wallets; 0: never (not in this process).
+    ack_retry_seconds: float = 10
+    #: Backoff of an acknowledgement a wallet did not take: doubling from the base, capped at the max.
+    ack_backoff_base_seconds: float = 5
+    ack_backoff_max_seconds: float = 3600
+    #: An acknowledgement not delivered for this long is given up (``abandoned``).
+    ack_give_up_days: int = 30
 
     @property
     def allow_insecure_loopback(self) -> bool:

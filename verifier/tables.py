@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["VerifierTenant", "VerifierRequest", "VerifierConsentReceipt", "TABLES"]
+from tsunagu.service.outbox import OutboxMessage
+
+__all__ = ["VerifierTenant", "VerifierRequest", "VerifierConsentReceipt", "VerifierConsentNotice", "VerifierOutbox",
+           "TABLES"]
 
 
 class VerifierTenant(SQLModel, table=True):
@@ -65,6 +68,16 @@ class VerifierRequest(SQLModel, table=True):
     response_code: str | None = None
     #: When the received claims must be deleted (responded_at + retention_days).
     retain_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    #: What the request asked for: ``one-time`` or ``ongoing`` access (then for ``access_period_days``).
+    access_type: str = Field(default="one-time", max_length=16)
+    access_period_days: int | None = None
+    #: ``request``: answered through OpenID4VP; ``refresh``: a fresh presentation fetched under an ongoing consent.
+    kind: str = Field(default="request", max_length=16)
+    #: The consent this request's data was received under (the receipt's ``jti``), once a receipt was stored.
+    consent_id: str | None = Field(default=None, index=True)
+    #: When ``sealed_claims`` were deleted, and why (``retention ended``, ``consent revoked``, ``consent expired``).
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    deletion_reason: str | None = None
 
 
 class VerifierConsentReceipt(SQLModel, table=True):
@@ -94,4 +107,35 @@ class VerifierConsentReceipt(SQLModel, table=True):
     receipt: str
 
 
-TABLES: list[type[SQLModel]] = [VerifierTenant, VerifierRequest, VerifierConsentReceipt]
+class VerifierConsentNotice(SQLModel, table=True):
+    """A consent revocation event received from a wallet (``consent-revocation+jwt``), and the ack answered.
+
+    Keyed by the event's ``jti``: a wallet's outbox may deliver the same event again, and gets the
+    same acknowledgement again.
+    """
+
+    __tablename__ = "verifier_consent_notice"
+
+    jti: str = Field(primary_key=True, max_length=200)
+    tenant: str = Field(index=True)
+    consent_id: str = Field(index=True)
+    #: The event's ``iss``: the wallet's public URL.
+    wallet: str
+    #: ``revoked`` or ``expired``.
+    event: str = Field(max_length=16)
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: The signed ``consent-deletion-ack+jwt`` answered.
+    ack: str = Field(sa_type=Text)
+
+
+class VerifierOutbox(OutboxMessage, table=True):
+    """Deletion acknowledgements to deliver to wallets when the consented retention has ended (docs/consent.md)."""
+
+    __tablename__ = "verifier_outbox"
+
+    tenant: str = Field(index=True)
+    consent_id: str = Field(index=True)
+
+
+TABLES: list[type[SQLModel]] = [VerifierTenant, VerifierRequest, VerifierConsentReceipt, VerifierConsentNotice,
+                                VerifierOutbox]

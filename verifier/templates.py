@@ -64,6 +64,10 @@ _ALL: Final = (
              "Residence status and work permission", "在留資格と就労制限",
              _query(("residence_card", VCT_RESIDENCE_CARD,
                      ["status_of_residence", "period_of_stay", "stay_expiry_date", "work_restriction"]))),
+    # Ongoing access (access_type "ongoing"): the guarantor company re-checks employment during the lease.
+    Template("guarantor_screening_employment", "guarantor_screening",
+             "Guarantor screening: employment and income", "保証審査：在職と収入",
+             _query(("employment", VCT_EMPLOYMENT, ["employer_name", "employment_type", "annual_income"]))),
     Template("income_certificate", "legal_compliance",
              "Resident tax certificate: income and tax", "課税証明：所得と税額",
              _query(("resident_tax", VCT_RESIDENT_TAX,

@@ -130,6 +130,8 @@ class World:
     landlord: DemoVerifier
     root: Any
     holder_key: PrivateJwk = field(default_factory=lambda: generate_key("ES256"))
+    #: The verifier app itself, for its scheduled jobs' single runs (``verifier.retention``).
+    app: FastAPI | None = None
 
     async def create(self, tenant: str = "landlord", **body: Any) -> dict[str, Any]:
         body.setdefault("purpose", "rental_screening")
@@ -222,7 +224,7 @@ async def open_world(tmp_path: Path, database_url: str, *, issuers: Sequence[Iss
                     "private_jwk": spec.key.to_jwk(include_private=True),
                     "x5c": list(spec.x5c), "client_id_prefix": spec.prefix})
                 assert response.status_code == 200, response.text
-            yield World(client, clock, issuer, bank, landlord, root)
+            yield World(client, clock, issuer, bank, landlord, root, app=app)
     finally:
         app.state.engine.dispose()  # close pooled connections before the test database is dropped
 

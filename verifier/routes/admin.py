@@ -11,11 +11,16 @@ from tsunagu.jwk import parse_private_jwk
 from tsunagu.qr import qr_svg
 from tsunagu.trust import TrustRegistry
 
-from ..deps import AdminKeyDep, ClockDep, RegistryDep, SessionDep, SettingsDep
+from ..deps import AdminKeyDep, ClockDep, HttpDep, IssuerDocumentsDep, RegistryDep, SessionDep, SettingsDep
 from ..errors import InvalidTenant
 from ..schemas import (
     CheckModel,
+    ConsentAckModel,
+    ConsentHoldingsBody,
+    ConsentNoticeModel,
     ConsentReceiptModel,
+    ConsentRequestModel,
+    ConsentSummaryModel,
     CreatedRequestBody,
     CreateRequestBody,
     DecisionModel,
@@ -30,7 +35,9 @@ from ..schemas import (
 )
 from ..services import requests as request_service
 from ..services import tenants as tenant_service
-from ..services.requests import NewRequest, RequestView
+from ..services.consent_holdings import consent_holdings
+from ..services.refreshes import refresh_consent
+from ..services.requests import CreatedRequest, NewRequest, RequestView
 from ..tables import VerifierTenant
 from ..templates import TEMPLATES, get_template
 
@@ -69,18 +76,14 @@ def create_request(tenant: str, body: CreateRequestBody, _: AdminKeyDep, session
         purpose=body.purpose, purpose_text_en=body.purpose_text.en if body.purpose_text else None,
         purpose_text_ja=body.purpose_text.ja if body.purpose_text else None, dcql_query=query,
         retention_days=body.retention_days, redirect_uri=body.redirect_uri, request_uri_method=body.request_uri_method,
+        access_type=body.access_type, access_period_days=body.access_period_days,
     )
     hosted = tenant_service.get_tenant(session, settings, tenant)
     created = request_service.create_request(session, settings, hosted, new, registry=registry, now=now)
     return CreatedRequestBody(
         request_id=created.row.id, client_id=created.row.client_id, request_uri=created.request_uri,
         authorization_request_uri=created.authorization_request_uri, qr_svg=qr_svg(created.authorization_request_uri),
-        expires_at=created.row.expires_at,
-        registration_warnings=[
-            FlaggedClaimModel(credential_query_id=f.credential_query_id, vct=f.vct, path=list(f.path),
-                              reason=LocalizedTextModel(en=f.reason_en, ja=f.reason_ja))
-            for f in created.registration_warnings
-        ],
+        expires_at=created.row.expires_at, registration_warnings=_warnings(created),
     )
 
 
@@ -89,6 +92,56 @@ def get_request(tenant: str, request_id: str, _: AdminKeyDep, session: SessionDe
                 now: ClockDep) -> RequestStatusBody:
     tenant_service.get_tenant(session, settings, tenant)
     return _status(request_service.view_request(session, settings, tenant, request_id, now=now))
+
+
+@router.post("/{tenant}/consents/{consent_id}/refresh", response_model=RequestStatusBody)
+async def refresh(tenant: str, consent_id: str, _: AdminKeyDep, session: SessionDep, settings: SettingsDep,
+                  documents: IssuerDocumentsDep, registry: RegistryDep, http: HttpDep,
+                  now: ClockDep) -> RequestStatusBody:
+    """Ask the resident's wallet, server to server, for a fresh presentation under an ongoing consent
+    (a signed `consent-refresh+jwt` to the receipt's `refresh_uri`). The answer is verified like a
+    presentation and stored as a new request of kind `refresh` under the consent; the body is that
+    request, as `GET /admin/{tenant}/requests/{id}` shows it. A wallet's refusal is 409
+    `consent_refresh_refused` with its error code and text; an unreachable wallet is 502 `wallet_unavailable`."""
+    hosted = tenant_service.get_tenant(session, settings, tenant)
+    row = await refresh_consent(session, settings, documents, registry, hosted, consent_id, http=http, now=now)
+    return _status(request_service.view_request(session, settings, tenant, row.id, now=now))
+
+
+@router.get("/{tenant}/consents/{consent_id}", response_model=ConsentHoldingsBody)
+def get_consent(tenant: str, consent_id: str, _: AdminKeyDep, session: SessionDep, settings: SettingsDep,
+                now: ClockDep) -> ConsentHoldingsBody:
+    """What this verifier holds under a resident's consent: the receipt's terms, the consent's state as
+    this verifier knows it (`active`, `revoked`, `expired`), each request received under it and whether
+    its claims are still kept, the wallet's revocation events, and the deletion acknowledgements sent."""
+    tenant_service.get_tenant(session, settings, tenant)
+    held = consent_holdings(session, tenant, consent_id, now=now)
+    receipt = held.receipt
+    return ConsentHoldingsBody(
+        consent_id=held.consent_id, tenant=held.tenant, status=held.status,
+        receipt=ConsentSummaryModel(purpose=receipt.purpose, access_type=receipt.access_type,  # type: ignore[arg-type]
+                                    retention_days=receipt.retention_days, granted_at=receipt.granted_at,
+                                    expires_at=receipt.expires_at, wallet=receipt.wallet),
+        requests=[ConsentRequestModel(request_id=r.id, kind=r.kind, responded_at=r.responded_at,  # type: ignore[arg-type]
+                                      held=r.sealed_claims is not None, deleted_at=r.deleted_at,
+                                      deletion_reason=r.deletion_reason) for r in held.requests],
+        notices=[ConsentNoticeModel(jti=n.jti, event=n.event, received_at=n.received_at)  # type: ignore[arg-type]
+                 for n in held.notices],
+        acks=[ConsentAckModel(id=a.id, target_uri=a.target_uri, status=a.status, attempts=a.attempts,  # type: ignore[arg-type]
+                              created_at=a.created_at, next_attempt_at=a.next_attempt_at,
+                              delivered_at=a.delivered_at, last_error=a.last_error) for a in held.acks],
+    )
+
+
+def _warnings(created: CreatedRequest) -> list[FlaggedClaimModel]:
+    warnings = [FlaggedClaimModel(credential_query_id=f.credential_query_id, vct=f.vct, path=list(f.path),
+                                  reason=LocalizedTextModel(en=f.reason_en, ja=f.reason_ja))
+                for f in created.registration_warnings]
+    access = created.access_warning
+    if access is not None:
+        warnings.append(FlaggedClaimModel(kind="access_period", credential_query_id=None, vct=None, path=[],
+                                          reason=LocalizedTextModel(en=access.reason_en, ja=access.reason_ja)))
+    return warnings
 
 
 def _tenant_info(row: VerifierTenant, registry: TrustRegistry | None) -> TenantInfo:
@@ -114,7 +167,9 @@ def _status(view: RequestView) -> RequestStatusBody:
         retain_until=row.retain_until,
         wallet_error=WalletErrorModel(error=row.error, error_description=row.error_description) if row.error else None,
         response_code=row.response_code,
-        consent=_consent(view),
+        consent=_consent(view), access_type=row.access_type, access_period_days=row.access_period_days,  # type: ignore[arg-type]
+        kind=row.kind, consent_id=row.consent_id, deleted_at=row.deleted_at,  # type: ignore[arg-type]
+        deletion_reason=row.deletion_reason,
     )
 
 

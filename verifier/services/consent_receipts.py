@@ -16,7 +16,7 @@ claims that arrived. The outcome is one explained check:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -38,24 +38,18 @@ from ..errors import ConsentReceiptMismatch, ConsentReceiptMissing, ConsentRecei
 from ..settings import VerifierSettings
 from ..tables import VerifierConsentReceipt, VerifierRequest
 
-__all__ = ["CHECK_ID", "FORM_PARAMETER", "ReceiptCheck", "check_consent_receipt", "receipt_row", "wallet_jwks_url"]
+__all__ = ["CHECK_ID", "FORM_PARAMETER", "ReceiptCheck", "check_consent_receipt", "receipt_row", "wallet_jwks_url",
+           "wallet_keys", "unverified_issuer"]
 
 CHECK_ID: Final = "consent_receipt"
 FORM_PARAMETER: Final = "consent_receipt"
 _JWKS_TYPES: Final = frozenset({"application/json", "application/jwk-set+json"})
 
-# tsunagu.explain has no sentences for consent codes yet; these are the check's own.
-_JA: Final[Mapping[str, str]] = {
-    "consent.token_invalid": "同意レシートの形式が正しくありません。",
-    "consent.invalid_signature": "同意レシートの署名を、ウォレットが公開している鍵で検証できません。",
-    "consent.key_not_found": "同意レシートに署名した鍵が、ウォレットの公開鍵一覧にありません。",
-    "consent.aud_mismatch": "同意レシートがこの検証者宛てではありません。",
-    "consent.iss_mismatch": "同意レシートの発行元ウォレットが想定と異なります。",
-    "consent.token_expired": "同意レシートの有効期限が切れています。",
-    "consent.token_not_yet_valid": "同意レシートの作成時刻が未来になっています。",
-    "jwk.invalid": "ウォレットが公開している鍵一覧（JWKS）が正しくありません。",
+# tsunagu.explain's sentences for key errors speak of an issuer's keys; here the keys are the wallet's.
+_WALLET_KEYS_JA: Final[Mapping[str, str]] = {
     "jwk.unsupported_kty": "ウォレットが公開している鍵の種類に対応していません。",
 }
+_WALLET_JWKS_INVALID_JA: Final = "ウォレットが公開している鍵一覧（JWKS）が正しくありません。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +121,30 @@ async def check_consent_receipt(
     return ReceiptCheck(Check(CHECK_ID, "passed", en, ja), receipt, token)
 
 
+def check_refresh_within_consent(consent_id: str, consented: object, query: DcqlQuery,
+                                 received: Mapping[str, Sequence[Mapping[str, Any]]], *, accepted: bool) -> Check:
+    """The ``consent_receipt`` check of a refresh: it must carry nothing beyond what the stored receipt's
+    ``claims`` (verified when it arrived) consent to. A refresh outside the consent is rejected and not kept."""
+    if not accepted:
+        return Check(CHECK_ID, "skipped", "Not checked, because the presentation was rejected.",
+                     "提示が受け付けられなかったため、同意の範囲は確認していません。")
+    allowed: dict[str, set[ClaimsPath]] = {}
+    for entry in consented if isinstance(consented, list) else []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("credential_query_id"), str):
+            paths = entry.get("paths")
+            allowed[entry["credential_query_id"]] = {tuple(p) for p in paths if isinstance(p, list)} if isinstance(
+                paths, list) else set()
+    asked = requested_claims(query)
+    for query_id, credentials in received.items():
+        beyond = _unconsented(allowed.get(query_id, set()), asked.get(query_id, ()), credentials)
+        if query_id not in allowed or beyond:
+            names = ", ".join(format_claims_path(p) for p in beyond) or query_id
+            return _problem(_mismatch(f"the refresh disclosed {names}, beyond the resident's consent {consent_id}",
+                                      "更新された提示に、本人が同意していない項目が含まれています。"), failed=True)
+    return Check(CHECK_ID, "passed", f"The refresh carries only claims of the resident's consent {consent_id}.",
+                 f"更新された提示は、本人の同意（{consent_id}）の範囲内です。")
+
+
 def receipt_row(check: ReceiptCheck, request_id: str, tenant: str, *, now: datetime) -> VerifierConsentReceipt | None:
     receipt, token = check.receipt, check.token
     if receipt is None or token is None:
@@ -139,17 +157,37 @@ def receipt_row(check: ReceiptCheck, request_id: str, tenant: str, *, now: datet
     )
 
 
-async def _wallet_keys(token: str, settings: VerifierSettings, http: httpx.AsyncClient) -> tuple[PublicJwk, ...]:
-    # The issuer names where its keys are; read it (unverified) only to know where to fetch them.
-    try:
-        iss = jose.parse_compact(token, typ=TYP_CONSENT_RECEIPT).payload.get("iss")
-    except JoseError as exc:
-        raise ConsentTokenInvalid(f"the consent receipt is not acceptable: {exc.reason}") from None
-    if not isinstance(iss, str):
-        raise ConsentTokenInvalid("the consent receipt names no issuer (iss)")
+async def wallet_keys(iss: str, settings: VerifierSettings, http: httpx.AsyncClient) -> tuple[PublicJwk, ...]:
+    """The JWK Set of the wallet at ``iss`` (receipts, revocation events), fetched bounded.
+
+    Raises:
+        WalletKeysLocationRefused: ``iss`` is not a URL this verifier fetches keys from (``wallet_jwks_url``).
+        FetchError: unreachable, too large, an error status or not a JWK Set media type.
+        JwkError: the document is not a usable JWK Set.
+    """
     document = await fetch_bounded(http, wallet_jwks_url(iss, settings), max_bytes=settings.max_wallet_jwks_bytes,
                                    timeout=settings.http_timeout_seconds, content_types=_JWKS_TYPES)
     return parse_jwks(document.json())
+
+
+def unverified_issuer(token: str, typ: str) -> str:
+    """The ``iss`` of a wallet's token, read before verification only to know where its keys are.
+
+    Raises:
+        ConsentTokenInvalid: not a JWS of that ``typ``, or no string ``iss``.
+    """
+    try:
+        iss = jose.parse_compact(token, typ=typ).payload.get("iss")
+    except JoseError as exc:
+        raise ConsentTokenInvalid(f"the {typ} token is not acceptable: {exc.reason}") from None
+    if not isinstance(iss, str):
+        raise ConsentTokenInvalid(f"the {typ} token names no issuer (iss)")
+    return iss
+
+
+async def _wallet_keys(token: str, settings: VerifierSettings, http: httpx.AsyncClient) -> tuple[PublicJwk, ...]:
+    # The issuer names where its keys are; read it (unverified) only to know where to fetch them.
+    return await wallet_keys(unverified_issuer(token, TYP_CONSENT_RECEIPT), settings, http)
 
 
 def _match(receipt: ConsentReceipt, row: VerifierRequest, query: DcqlQuery,
@@ -157,12 +195,15 @@ def _match(receipt: ConsentReceipt, row: VerifierRequest, query: DcqlQuery,
     """The receipt must describe this request and exactly what arrived.
 
     Raises:
-        ConsentReceiptMismatch: another purpose or retention, a credential or claim that did not
+        ConsentReceiptMismatch: another purpose, access type or retention, a credential or claim that did not
             arrive or was not asked for, or a requested claim that arrived without consent.
     """
     if receipt.purpose != row.purpose:
         raise _mismatch(f"the receipt is for the purpose {receipt.purpose!r}, the request for {row.purpose!r}",
                         "同意レシートの目的が、依頼の目的と異なります。")
+    if receipt.access_type != row.access_type:
+        raise _mismatch(f"the receipt grants {receipt.access_type} access, the request asked for {row.access_type}",
+                        "同意レシートのアクセスの種類（一回限り・継続）が、依頼と異なります。")
     if receipt.retention_days != row.retention_days:
         raise _mismatch(f"the receipt allows keeping the data {receipt.retention_days} days, the request stated "
                         f"{row.retention_days}", "同意レシートの保存期間が、依頼で示した保存期間と異なります。")
@@ -184,10 +225,16 @@ def _match(receipt: ConsentReceipt, row: VerifierRequest, query: DcqlQuery,
             if not any(_present(c, path) for c in credentials):
                 raise _mismatch(f"the receipt consents to {format_claims_path(path)} of {query_id!r}, which did "
                                 "not arrive", "同意レシートに、受け取っていない項目が含まれています。")
-        for path in requested:
-            if path not in entry.paths and any(_present(c, path) for c in credentials):
-                raise _mismatch(f"{format_claims_path(path)} of {query_id!r} arrived without the resident's consent "
-                                "in the receipt", "受け取った項目の一部が、同意レシートに記載されていません。")
+        if beyond := _unconsented(entry.paths, requested, credentials):
+            names = ", ".join(format_claims_path(p) for p in beyond)
+            raise _mismatch(f"{names} of {query_id!r} arrived without the resident's consent in the receipt",
+                            "受け取った項目の一部が、同意レシートに記載されていません。")
+
+
+def _unconsented(consented: Collection[ClaimsPath], requested: Sequence[ClaimsPath],
+                 credentials: Sequence[Mapping[str, Any]]) -> list[ClaimsPath]:
+    """The requested claims that arrived although the consent does not name them."""
+    return [path for path in requested if path not in consented and any(_present(c, path) for c in credentials)]
 
 
 def _present(claims: Mapping[str, Any], path: ClaimsPath) -> bool:
@@ -217,14 +264,10 @@ def _problem(problem: ConsentReceiptProblem, *, failed: bool) -> Check:
 
 def _error_check(error: TsunaguError, *, failed: bool) -> Check:
     party: Party = "network" if isinstance(error, FetchError) else "resident"
-    ja = _JA.get(error.code)
-    if ja is None:
-        if isinstance(error, ConsentTokenInvalid):
-            ja = _JA["consent.token_invalid"]
-        elif isinstance(error, JwkError):
-            ja = _JA["jwk.invalid"]
-        else:
-            ja = explain_error(error).ja
+    if isinstance(error, JwkError):
+        ja = _WALLET_KEYS_JA.get(error.code, _WALLET_JWKS_INVALID_JA)
+    else:
+        ja = explain_error(error).ja  # consent.* codes, and any subclass by its nearest ancestor's code
     en, ja_suffix = _suffix(failed)
     return Check(CHECK_ID, "failed" if failed else "warning",
                  f"The consent receipt was not accepted: {error.reason}.{en}", ja + ja_suffix, party, error.code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ from tsunagu.oid4vp import (
 )
 from tsunagu.oid4vp.form import parse_form
 from tsunagu.sealing import seal
+from tsunagu.service.database import utc
 from tsunagu.service.issuer_documents import IssuerDocuments
 from tsunagu.trust import TrustRegistry
 
@@ -42,9 +43,6 @@ from .verification import VerificationContext, policy_from, verify_vp_token
 
 __all__ = ["receive_response"]
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 async def receive_response(
@@ -71,7 +69,7 @@ async def receive_response(
         raise UnknownState("the response's state does not belong to this request")
     if row.status not in ("pending",):
         raise ResponseReplayed("this request has already been answered; a response is accepted once")
-    if now >= _aware(row.expires_at):
+    if now >= utc(row.expires_at):
         raise RequestExpired("this request expired before the response arrived")
     claimed = session.execute(
         update(VerifierRequest)
@@ -106,10 +104,15 @@ async def receive_response(
             stored = receipt_row(consent, row.id, row.tenant, now=now)
             if stored is not None and decision.outcome == "accepted":
                 session.add(stored)
+                # Everything received under a consent is found by its id (refresh, revocation, retention).
+                row.consent_id = stored.consent_id
             if result.claims and decision.outcome == "accepted":
                 received = json.dumps(result.claims, ensure_ascii=False).encode()
                 row.sealed_claims = seal(settings.master_key_bytes, received, aad=claims_aad(row.id))
                 row.retain_until = now + timedelta(days=row.retention_days)
+                if stored is not None and stored.access_type == "ongoing":
+                    # As for its refreshes: what came under an ongoing consent is not kept past the consent's end.
+                    row.retain_until = min(row.retain_until, stored.expires_at)
     except BaseException:
         # A bug or a cancelled request must not leave the request stuck in "verifying".
         session.rollback()

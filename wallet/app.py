@@ -25,7 +25,18 @@ from tsunagu.service.issuer_documents import IssuerDocuments, registered_issuer_
 
 from .errors import InvalidChoice, IssuerUnavailable, StoredSecretUnusable
 from .consent_sweep import install_consent_sweep
-from .routes import admin, consents, credentials, history, presentations, records, session
+from .notifications import install_notifications
+from .routes import (
+    admin,
+    consent_notifications,
+    consents,
+    credentials,
+    history,
+    presentations,
+    records,
+    refresh,
+    session,
+)
 from .services.receipts import receipt_key
 from .settings import WalletSettings
 from .status_refresh import install_status_refresh
@@ -53,6 +64,12 @@ the wallet signs a consent receipt (`typ` consent-receipt+jwt, keys at `/.well-k
 sends it with the presentation; download yours at `GET /consents/receipts`. `GET /events` is your
 access log: who asked for what, why, what was sent, refused, revoked or expired, filterable by verifier
 and credential, exportable at `GET /events/export`.
+
+Ongoing access: a verifier the resident allowed to re-check (a guarantor company, for the length of a
+lease) asks for a fresh presentation of exactly the consented claims at `POST /consent-refresh` with a
+signed `consent-refresh+jwt`, until the consent ends or is revoked. When a consent that was used ends,
+the wallet sends the verifier a signed revocation event and keeps retrying until it acknowledges the
+deletion; a verifier also reports deletion at the end of its retention at `POST /consent-notifications`.
 """
 
 
@@ -75,6 +92,8 @@ def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = Non
     app.include_router(consents.router)  # before records: /consents/receipts is not a consent id
     app.include_router(records.router)
     app.include_router(history.router)
+    app.include_router(refresh.router)
+    app.include_router(consent_notifications.router)
     # Status lists only from the origins the trust registry gives issuers: a credential's own status
     # URI must not make the wallet fetch from anywhere else (without a registry, nothing is fetched).
     app.state.issuer_documents = IssuerDocuments(
@@ -85,6 +104,7 @@ def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = Non
         clock_skew=timedelta(seconds=settings.clock_skew_seconds))
     install_status_refresh(app, settings.status_refresh_seconds)
     install_consent_sweep(app, settings.consent_sweep_seconds)
+    install_notifications(app, settings.notification_retry_seconds)
     # The receipt signing key exists before the first approval (made here on first start, once across workers).
     with Session(app.state.engine) as db:
         receipt_key(db, settings, now=app.state.clock())

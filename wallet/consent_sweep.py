@@ -4,7 +4,8 @@ Scheduled with ``tsunagu.service.schedule`` (inside the app's lifespan, never at
 run is logged and the next one tried). One run is :func:`sweep_once`, which tests call directly.
 Expiry does not wait for the sweep to matter: a presentation under a consent past its
 ``expires_at`` is refused by ``use_consent`` itself; the sweep makes the status and the resident's
-log say so.
+log say so. A consent used at least once leaves an ``expired`` event for its verifier, delivered by
+``notifications.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ log = logging.getLogger("wallet.consent_sweep")
 def sweep_once(app: FastAPI) -> int:
     """One run over every resident's consents: how many expired."""
     with Session(app.state.engine) as session:
-        moved = sweep_expired(session, now=app.state.clock())
+        moved = sweep_expired(session, app.state.settings, app.state.registry, now=app.state.clock())
     if moved:
         log.info("consent sweep: %d consents expired", moved)
     return moved

@@ -41,6 +41,14 @@ __all__ = [
     "StoredSecretUnusable",
     "ConsentNotRevocable",
     "ConsentNotActive",
+    "InvalidVerifierMessage",
+    "VerifierNotAuthenticated",
+    "UnknownConsent",
+    "ConsentNotOngoing",
+    "ConsentRevoked",
+    "ConsentEnded",
+    "NonceReused",
+    "CredentialUnavailable",
 ]
 
 
@@ -248,4 +256,66 @@ class ConsentNotActive(WalletError):
 
     code = "wallet.consent_not_active"
     error = "consent_not_active"
+    status_code: ClassVar[int] = 409
+
+
+# --- messages from verifiers (server to server: refresh requests, deletion acknowledgements) ----------
+
+
+class InvalidVerifierMessage(WalletError):
+    """A verifier's signed message is malformed, of the wrong media type, expired or not addressed to this wallet."""
+
+    code = "wallet.invalid_verifier_message"
+    error = "invalid_request"
+
+
+class VerifierNotAuthenticated(WalletError):
+    """The message's certificate, signature or ``client_id`` does not check out, or the client is not registered."""
+
+    code = "wallet.verifier_not_authenticated"
+    error = "invalid_client"
+    status_code: ClassVar[int] = 401
+
+
+class UnknownConsent(WalletError):
+    """No consent with that id was given to that client (another verifier's consent is unknown too)."""
+
+    code = "wallet.unknown_consent"
+    error = "unknown_consent"
+    status_code: ClassVar[int] = 404
+
+
+class ConsentNotOngoing(WalletError):
+    """A refresh under a one-time consent: it was for one presentation, already made."""
+
+    code = "wallet.consent_not_ongoing"
+    error = "consent_not_ongoing"
+    status_code: ClassVar[int] = 403
+
+
+class ConsentRevoked(WalletError):
+    code = "wallet.consent_revoked"
+    error = "consent_revoked"
+    status_code: ClassVar[int] = 403
+
+
+class ConsentEnded(WalletError):
+    """The consent is past its end (``expires_at``), whether or not the sweep has marked it expired yet."""
+
+    code = "wallet.consent_expired"
+    error = "consent_expired"
+    status_code: ClassVar[int] = 403
+
+
+class NonceReused(WalletError):
+    code = "wallet.nonce_reused"
+    error = "nonce_reused"
+    status_code: ClassVar[int] = 409
+
+
+class CredentialUnavailable(WalletError):
+    """The credential (or the copy) the consent was presented with is no longer held."""
+
+    code = "wallet.credential_unavailable"
+    error = "credential_unavailable"
     status_code: ClassVar[int] = 409

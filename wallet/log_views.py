@@ -137,6 +137,31 @@ def _summary(kind: str, details: Mapping[str, Any], verifier: VerifierView | Non
         case history.CONSENT_EXPIRED:
             return LocalizedText(en=f"Your consent for {who.en} ({why.en}) has ended.",
                                  ja=f"{who.ja}への同意（{why.ja}）は期限切れになりました。")
+        case history.CONSENT_REFRESHED:
+            return LocalizedText(en=f"{who.en} re-checked {what} under your ongoing consent ({why.en}).",
+                                 ja=f"{who.ja}が継続的な同意（{why.ja}）に基づき{what}を再確認しました。")
+        case history.REFRESH_REFUSED:
+            return LocalizedText(en=f"The wallet refused {who.en}'s re-check: {details.get('reason', '')}",
+                                 ja=f"{who.ja}による再確認をウォレットが拒否しました（{details.get('refusal', '')}）。")
+        case history.NOTIFICATION_DELIVERED:
+            return LocalizedText(en=f"{who.en} was told your consent ended and acknowledged it.",
+                                 ja=f"{who.ja}に同意の終了を通知し、受領の確認を受けました。")
+        case history.NOTIFICATION_ABANDONED:
+            return LocalizedText(en=f"{who.en} could not be reached to be told your consent ended; the wallet "
+                                    "stopped trying.",
+                                 ja=f"{who.ja}に同意の終了を通知できず、ウォレットは再送を終了しました。")
+        case history.NOTIFICATION_UNDELIVERABLE:
+            return LocalizedText(en=f"{who.en} could not be told your consent ended: the trust registry gives it "
+                                    "no address for that.",
+                                 ja=f"{who.ja}に同意の終了を通知できませんでした（信頼レジストリに通知先がありません）。")
+        case history.DELETION_ACKNOWLEDGED if details.get("outcome") == "retained":
+            until = str(details.get("retain_until") or "?")[:10]
+            basis = str(details.get("legal_basis") or "?")
+            return LocalizedText(en=f"{who.en} says it keeps your data until {until}, as required by {basis}.",
+                                 ja=f"{who.ja}は{basis}に基づき、{until}までデータを保管すると回答しました。")
+        case history.DELETION_ACKNOWLEDGED:
+            return LocalizedText(en=f"{who.en} confirmed it deleted your data.",
+                                 ja=f"{who.ja}がデータの削除を確認しました。")
         case _:
             return LocalizedText(en=f"{kind}.", ja=f"{kind}。")
 

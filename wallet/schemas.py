@@ -30,12 +30,17 @@ __all__ = [
     "CredentialQueryView",
     "CredentialSetView",
     "FlagView",
+    "AccessView",
     "PresentationRequestView",
     "ApproveBody",
     "DeclineBody",
     "ConsentEventView",
+    "NotificationView",
+    "DeletionView",
     "ConsentView",
     "ReceiptView",
+    "RefreshAnswer",
+    "DeletionAckRecorded",
     "PresentationView",
     "EventView",
     "EventLogExport",
@@ -255,6 +260,18 @@ class FlagView(BaseModel):
     reason: LocalizedText
 
 
+class AccessView(BaseModel):
+    """One presentation, or ongoing access: the verifier may ask again (refresh) until the period ends."""
+
+    type: Literal["one-time", "ongoing"]
+    #: Ongoing access: for how many days.
+    period_days: int | None = None
+    #: The longest ongoing access the verifier is registered for under this purpose (``None``: one-time only).
+    max_registered_days: int | None = None
+    #: Ongoing access the registration does not allow; the wallet refuses to approve it.
+    exceeded: bool = False
+
+
 class PresentationRequestView(BaseModel):
     id: str
     status: str
@@ -268,8 +285,10 @@ class PresentationRequestView(BaseModel):
     flags: list[FlagView]
     #: The held credentials can answer the request.
     satisfiable: bool
-    #: Purpose registered, nothing asked beyond it, retention within the registered maximum.
+    #: Purpose registered, nothing asked beyond it, retention and ongoing access within the registered maximum.
     within_registration: bool
+    #: One-time or ongoing access, measured against the registration.
+    access: AccessView = AccessView(type="one-time")
 
 
 class ApproveBody(BaseModel):
@@ -344,6 +363,33 @@ class ConsentView(BaseModel):
     purpose_override: bool = False
     #: Those claims: credential query id → paths.
     beyond_purpose: dict[str, list[list[str | int | None]]] = {}
+    #: Ongoing access: how many times the verifier refreshed its presentation under this consent.
+    refresh_count: int = 0
+    #: Once the consent ended (revoked, expired) after it was used: was the verifier told? ``None``: nothing owed.
+    notification: NotificationView | None = None
+    #: The verifier's latest deletion acknowledgement, if any.
+    deletion: DeletionView | None = None
+
+
+class NotificationView(BaseModel):
+    """Whether the verifier was told the consent ended (and asked to delete what it holds)."""
+
+    #: ``pending`` (being tried), ``delivered`` (it acknowledged), ``abandoned`` (never reached, gave up),
+    #: ``undeliverable`` (the trust registry gives it no address for consent notifications).
+    status: Literal["pending", "delivered", "abandoned", "undeliverable"]
+    attempts: int = 0
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class DeletionView(BaseModel):
+    """The verifier's latest signed word on what it did with your data under this consent."""
+
+    #: ``deleted``, or ``retained`` (kept on a legal basis until ``retain_until``).
+    outcome: Literal["deleted", "retained"]
+    acknowledged_at: datetime
+    legal_basis: str | None = None
+    retain_until: datetime | None = None
 
 
 class ReceiptView(BaseModel):
@@ -404,3 +450,20 @@ class EventLogExport(BaseModel):
     resident: str
     exported_at: datetime
     events: list[EventView]
+
+
+# --- verifiers (server to server) -----------------------------------------------------------------
+
+
+class RefreshAnswer(BaseModel):
+    """A fresh presentation under an ongoing consent (the answer to ``POST /consent-refresh``)."""
+
+    consent_id: str
+    #: Credential query id → one SD-JWT VC presentation with a KB-JWT (``aud`` your client_id, your nonce).
+    vp_token: dict[str, list[str]]
+
+
+class DeletionAckRecorded(BaseModel):
+    consent_id: str
+    outcome: str
+    recorded: bool = True

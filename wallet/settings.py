@@ -50,6 +50,13 @@ class WalletSettings(BaseServiceSettings):
     #: True lets the resident (never the verifier) override that in her own approval; the consent and the
     #: access log then say she shared beyond the registered purpose.
     allow_resident_purpose_override: bool = False
+    #: How often revocation/expiry events still owed to verifiers are (re)tried (``notifications.py``);
+    #: 0: never scheduled (a revoke still tries its own event at once).
+    notification_retry_seconds: int = Field(default=10, ge=0, le=24 * 3600)
+    #: Backoff of a failed delivery: doubling from the base, capped at the max; abandoned after the give-up days.
+    notification_backoff_base_seconds: float = Field(default=5, gt=0, le=3600)
+    notification_backoff_max_seconds: float = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    notification_give_up_days: int = Field(default=30, ge=1, le=365)
 
     @property
     def allow_insecure_loopback(self) -> bool:

@@ -12,8 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from tsunagu.encoding import json_loads
+from tsunagu.service.outbox import OutboxMessage
 
 __all__ = [
     "WalletResident",
@@ -29,6 +32,8 @@ __all__ = [
     "WalletConsentEvent",
     "WalletConsentUse",
     "WalletServiceKey",
+    "WalletOutbox",
+    "WalletDeletionAck",
     "TABLES",
 ]
 
@@ -124,6 +129,9 @@ class WalletPresentationRequest(SQLModel, table=True):
     purpose_text_en: str | None = None
     purpose_text_ja: str | None = None
     retention_days: int | None = None
+    #: ``one-time``, or ``ongoing``: the verifier asks to refresh the presentation for ``access_period_days``.
+    access_type: str = Field(default="one-time", max_length=16)
+    access_period_days: int | None = None
     #: The trust registry (its ``iss``) the request was checked against.
     registry_iss: str
     #: pending → answering → presented | failed; pending → declined; pending → expired (seen on use).
@@ -159,9 +167,10 @@ class WalletConsent(SQLModel, table=True):
     granted_at: datetime = _time(index=True)
     #: ISO/IEC TS 27560 / Kantara: the lawful basis; always ``consent`` here (APPI Art. 27 third-party provision).
     legal_basis: str = Field(default="consent", max_length=32)
-    #: ``one-time`` (one presentation) or ``ongoing`` (refreshes, next slice).
+    #: ``one-time`` (one presentation) or ``ongoing`` (the verifier refreshes it, ``routes/refresh.py``).
     access_type: str = Field(default="one-time", max_length=16)
-    #: When the consent ends: ``granted_at`` + the retention the verifier asked for (or the wallet's default).
+    #: When the consent ends: ``granted_at`` + the retention the verifier asked for (or the wallet's default);
+    #: for ongoing access, ``granted_at`` + the access period.
     expires_at: datetime | None = _time(nullable=True, index=True)
     #: active | fulfilled | expired | revoked (``tsunagu.consent``); changed only by a conditional UPDATE
     #: on the status read, with a ``wallet_consent_event`` row in the same transaction.
@@ -175,6 +184,11 @@ class WalletConsent(SQLModel, table=True):
     #: registered purpose does not cover them (her override, allowed by ``allow_resident_purpose_override``);
     #: ``None``: nothing beyond the registered purpose.
     beyond_purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    def credential_ids(self) -> list[str]:
+        """The held credentials the consent covers (the values of ``credentials``)."""
+        loaded = json_loads(self.credentials)
+        return [v for v in loaded.values() if isinstance(v, str)] if isinstance(loaded, dict) else []
 
 
 class WalletPresentation(SQLModel, table=True):
@@ -289,16 +303,22 @@ class WalletConsentEvent(SQLModel, table=True):
 
 
 class WalletConsentUse(SQLModel, table=True):
-    """A presentation made under a consent, written in the transaction that checked the consent active."""
+    """A presentation made under a consent, written in the transaction that checked the consent active.
+
+    A refresh records the verifier's ``nonce``: the unique constraint makes a replayed nonce fail the insert.
+    """
 
     __tablename__ = "wallet_consent_use"
+    __table_args__ = (UniqueConstraint("consent_id", "nonce", name="uq_wallet_consent_use_nonce"),)
 
     id: str = Field(primary_key=True, max_length=64)
     consent_id: str = Field(foreign_key="wallet_consent.id", index=True)
     resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
     used_at: datetime = _time()
-    #: ``presentation`` (one-time) or ``refresh`` (ongoing, next slice).
+    #: ``presentation`` (the first, answering the request) or ``refresh`` (ongoing access).
     kind: str = Field(max_length=16)
+    #: The refresh request's ``nonce``; ``None`` for a presentation (NULLs never collide in the constraint).
+    nonce: str | None = Field(default=None, max_length=255)
 
 
 class WalletServiceKey(SQLModel, table=True):
@@ -318,6 +338,47 @@ class WalletServiceKey(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class WalletOutbox(OutboxMessage, table=True):
+    """A revocation event (``consent-revocation+jwt``) waiting to reach the verifier (``tsunagu.service.outbox``).
+
+    Written in the transaction that revoked or expired the consent, so the verifier is told exactly
+    when the change happened, even if the wallet restarts before it could deliver.
+    """
+
+    __tablename__ = "wallet_outbox"
+
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    consent_id: str = Field(foreign_key="wallet_consent.id", index=True)
+    client_id: str
+    #: ``revoked`` | ``expired``.
+    event: str = Field(max_length=16)
+    #: The ``jti`` of the event: the verifier's acknowledgement must name it (``event_jti``).
+    event_jti: str = Field(max_length=64)
+
+
+class WalletDeletionAck(SQLModel, table=True):
+    """A verifier's signed word on what it did with the data received under a consent (``consent-deletion-ack+jwt``).
+
+    Either the answer to a revocation event (``event_jti`` set) or sent on its own at the end of the
+    retention period. Kept as received (``token``) so the resident can show it to anyone.
+    """
+
+    __tablename__ = "wallet_deletion_ack"
+
+    jti: str = Field(primary_key=True, max_length=255)
+    consent_id: str = Field(foreign_key="wallet_consent.id", index=True)
+    resident_id: str = Field(foreign_key="wallet_resident.id", index=True)
+    client_id: str
+    #: ``deleted`` | ``retained``.
+    outcome: str = Field(max_length=16)
+    legal_basis: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    retain_until: datetime | None = _time(nullable=True)
+    event_jti: str | None = Field(default=None, max_length=64)
+    issued_at: datetime = _time()
+    received_at: datetime = _time(index=True)
+    token: str = Field(sa_column=Column(Text, nullable=False))
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     WalletResident,
     WalletSession,
@@ -332,4 +393,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     WalletConsentEvent,
     WalletConsentUse,
     WalletServiceKey,
+    WalletOutbox,
+    WalletDeletionAck,
 )

@@ -17,6 +17,7 @@ from tsunagu.purposes import PURPOSES
 from tsunagu.trust import TrustRegistry
 
 from .schemas import (
+    AccessView,
     Candidate,
     ClaimValue,
     ConsentEventView,
@@ -25,10 +26,12 @@ from .schemas import (
     CredentialSetView,
     CredentialTypeView,
     CredentialView,
+    DeletionView,
     ExcludedCandidate,
     FlagView,
     IssuerView,
     LocalizedText,
+    NotificationView,
     PresentationRequestView,
     PresentationView,
     PurposeView,
@@ -40,11 +43,18 @@ from .schemas import (
 from .services.accounts import Resident
 from .services.holdings import Held, claim_name
 from .services.matching import Matching
+from .services.notifying import NotificationState
 from .services.requests import Assessment, query_of
 from .services.status import StatusState
 from .status_views import local_date, status_check_view, status_text
 from tsunagu.service.database import utc
-from .tables import WalletConsent, WalletConsentEvent, WalletPresentation, WalletPresentationRequest
+from .tables import (
+    WalletConsent,
+    WalletConsentEvent,
+    WalletDeletionAck,
+    WalletPresentation,
+    WalletPresentationRequest,
+)
 
 __all__ = ["resident_view", "credential_view", "request_view", "consent_view", "presentation_view"]
 
@@ -170,6 +180,10 @@ def request_view(row: WalletPresentationRequest, assessment: Assessment, matchin
         purpose=_purpose(row.purpose, row.purpose_text_en, row.purpose_text_ja, registration is not None),
         retention=retention, credential_queries=queries, credential_sets=sets, flags=flags,
         satisfiable=result.satisfied, within_registration=assessment.within_registration,
+        access=AccessView(type="ongoing" if row.access_type == "ongoing" else "one-time",
+                          period_days=row.access_period_days,
+                          max_registered_days=registration.max_access_period_days if registration else None,
+                          exceeded=assessment.access_exceeded),
     )
 
 
@@ -199,8 +213,34 @@ def _consent_status_text(row: WalletConsent) -> LocalizedText:
             return LocalizedText(en=f"Expired on {changed}.", ja=f"{changed}に期限切れになりました。")
 
 
+def _with_notification(text: LocalizedText, row: WalletConsent, state: NotificationState | None) -> LocalizedText:
+    """An ended consent whose verifier could not be told says so in its sentence."""
+    if state is None or state.status not in ("undeliverable", "abandoned"):
+        return text
+    return LocalizedText(
+        en=f"{text.en} {row.verifier_name_en} could not be told to delete your data.",
+        ja=f"{text.ja}{row.verifier_name_ja}にデータ削除を依頼できませんでした。")
+
+
+def _notification(state: NotificationState | None) -> NotificationView | None:
+    if state is None:
+        return None
+    return NotificationView(status=state.status, attempts=state.attempts,  # type: ignore[arg-type]
+                            last_error=state.last_error, delivered_at=state.delivered_at)
+
+
+def _deletion(ack: WalletDeletionAck | None) -> DeletionView | None:
+    if ack is None:
+        return None
+    return DeletionView(outcome="retained" if ack.outcome == "retained" else "deleted",
+                        acknowledged_at=utc(ack.received_at), legal_basis=ack.legal_basis,
+                        retain_until=utc(ack.retain_until) if ack.retain_until else None)
+
+
 def consent_view(row: WalletConsent, registry: TrustRegistry | None,
-                 events: Sequence[WalletConsentEvent] = ()) -> ConsentView:
+                 events: Sequence[WalletConsentEvent] = (), *, refresh_count: int = 0,
+                 notification: NotificationState | None = None,
+                 deletion: WalletDeletionAck | None = None) -> ConsentView:
     verifier = registry.find_verifier(row.client_id) if registry is not None else None
     registered = verifier is not None and row.purpose is not None and any(
         p.purpose == row.purpose for p in verifier.purposes)
@@ -213,11 +253,12 @@ def consent_view(row: WalletConsent, registry: TrustRegistry | None,
         legal_basis=row.legal_basis, access_type="ongoing" if row.access_type == "ongoing" else "one-time",
         expires_at=utc(row.expires_at) if row.expires_at else None, status=row.status,  # type: ignore[arg-type]
         status_changed_at=utc(row.status_changed_at) if row.status_changed_at else None,
-        status_text=_consent_status_text(row), has_receipt=row.receipt is not None,
+        status_text=_with_notification(_consent_status_text(row), row, notification), has_receipt=row.receipt is not None,
         purpose_override=row.beyond_purpose is not None,
         beyond_purpose=_paths(row.beyond_purpose) if row.beyond_purpose is not None else {},
         history=[ConsentEventView(from_status=e.from_status, to_status=e.to_status, at=utc(e.at),  # type: ignore[arg-type]
                                   by="resident" if e.by == "resident" else "system", note=e.note) for e in events],
+        refresh_count=refresh_count, notification=_notification(notification), deletion=_deletion(deletion),
     )
 
 

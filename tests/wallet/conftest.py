@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -97,6 +97,8 @@ def wallet_settings(database_url: str, tmp_path: Path | None = None, **overrides
         "admin_api_key": ADMIN_KEYS["wallet"],
         # A cheap argon2id for tests; the default is RFC 9106's 64 MiB.
         "argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1,
+        # Tests deliver consent notifications themselves (notifications.deliver_once), on the test clock.
+        "notification_retry_seconds": 0,
         **registry, **overrides,
     }
     return WalletSettings(**values)
@@ -119,12 +121,17 @@ class Recording(httpx.AsyncBaseTransport):
         self.inner = inner
         self.sent: list[tuple[str, str, bytes]] = []
         self.refuse_responses = False
+        #: Path → a stand-in answering instead of the app (a fake verifier endpoint in a test).
+        self.intercept: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         self.sent.append((request.method, request.url.path, body))
         if self.refuse_responses and "/responses/" in request.url.path:
             raise httpx.ConnectError("connection refused", request=request)
+        stand_in = self.intercept.get(request.url.path)
+        if stand_in is not None:
+            return stand_in(request)
         return await self.inner.handle_async_request(request)
 
     def posted(self) -> list[bytes]:

@@ -85,6 +85,10 @@ async def test_who_has_seen_my_income_when_and_why(world: World) -> None:
 async def test_every_kind_of_event_newest_first_and_by_verifier(world: World) -> None:
     mai, employment, landlord, bank = await a_month_of_mai(world)
     events = await log(world, mai)
+    # The revoke told the landlord at once (the verifier service acknowledges the deletion): newest first.
+    told, events = events[:2], events[2:]
+    assert [e["kind"] for e in told] == ["deletion_acknowledged", "notification_delivered"]
+    assert told[0]["details"]["outcome"] == "deleted" and told[0]["verifier"]["client_id"] == landlord["client_id"]
     assert [e["kind"] for e in events] == [
         "consent_revoked",
         "request_refused",  # unknown verifier
@@ -107,7 +111,8 @@ async def test_every_kind_of_event_newest_first_and_by_verifier(world: World) ->
     assert by_bank[0]["claims"] == {employment["id"]: [["employer_name"]]}
     by_landlord = await log(world, mai, client_id=landlord["client_id"])
     assert {e["kind"] for e in by_landlord} == {"consent_revoked", "request_refused", "request_declined",
-                                                 "presentation_sent", "consent_granted", "request_received"}
+                                                 "presentation_sent", "consent_granted", "request_received",
+                                                 "notification_delivered", "deletion_acknowledged"}
     assert await log(world, mai, client_id="x509_hash:nobody") == []
     assert [e["kind"] for e in await log(world, mai, kind=["consent_granted", "consent_revoked"])] == [
         "consent_revoked", "consent_granted", "consent_granted"]
@@ -138,4 +143,4 @@ async def test_a_resident_sees_only_their_own_log(world: World) -> None:
     assert await log(world, ken, client_id=landlord["client_id"]) == []
     assert (await world.wallet.get("/events/export", headers=ken)).json()["events"] == []
     assert_error(await world.wallet.get("/events/export"), 401, "invalid_token")
-    assert len(await log(world, mai)) == 12
+    assert len(await log(world, mai)) == 14  # 12 steps, and the landlord told of the revoke (2)

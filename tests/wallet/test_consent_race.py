@@ -9,14 +9,15 @@ recorded use (nothing was presented that is not on record).
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tsunagu.service.database import create_db_engine, create_tables
+from wallet import WalletSettings
 from wallet.errors import NotFound
 from wallet.services.consents import revoke, use_consent
 from wallet.tables import (
@@ -27,6 +28,8 @@ from wallet.tables import (
     WalletPresentationRequest,
     WalletResident,
 )
+
+from .revoke_race import race_revoke
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 WORKERS = 6
@@ -59,65 +62,35 @@ def _seed(database_url: str) -> None:
     engine.dispose()
 
 
-def _uses(engine: object) -> int:
-    with Session(engine) as session:  # type: ignore[arg-type]
+def _settings(database_url: str) -> WalletSettings:
+    from .conftest import wallet_settings
+
+    return wallet_settings(database_url)
+
+
+def _uses(engine: Engine) -> int:
+    with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(WalletConsentUse)).one())
 
 
 def test_no_use_commits_after_the_revoke_committed(database_url: str) -> None:
     _seed(database_url)
-    successes = threading.Semaphore(0)
-    revoked = threading.Event()
-    lock = threading.Lock()
-    seen: list[tuple[bool, bool]] = []  # (started after the revoke returned, succeeded)
-    errors: list[BaseException] = []
-    at_revoke: list[int] = []
+    settings = _settings(database_url)
+    when = NOW + timedelta(minutes=1)
 
-    def worker() -> None:
-        engine = create_db_engine(database_url)
-        try:
-            after = 0
-            while after < AFTER:
-                started_after = revoked.is_set()
-                with Session(engine) as session:
-                    ok = use_consent(session, "c1", now=NOW + timedelta(minutes=1))
-                    session.commit()
-                with lock:
-                    seen.append((started_after, ok))
-                if ok:
-                    successes.release()
-                after += started_after
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            errors.append(exc)
-            revoked.set()
-        finally:
-            engine.dispose()
+    def attempt(session: Session) -> bool:
+        ok = use_consent(session, "c1", now=when)
+        session.commit()
+        return ok
 
-    def revoker() -> None:
-        engine = create_db_engine(database_url)
-        try:
-            for _ in range(BEFORE):
-                assert successes.acquire(timeout=60)
-            with Session(engine) as session:
-                with pytest.raises(NotFound):
-                    revoke(session, "ken", "c1", now=NOW + timedelta(minutes=1))  # not ken's
-                row = revoke(session, "mai", "c1", now=NOW + timedelta(minutes=1))
-                assert row.status == "revoked"
-            at_revoke.append(_uses(engine))
-            revoked.set()
-        except BaseException as exc:
-            errors.append(exc)
-            revoked.set()
-        finally:
-            engine.dispose()
+    def revoke_it(session: Session) -> None:
+        with pytest.raises(NotFound):
+            revoke(session, settings, None, "ken", "c1", now=when)  # not ken's
+        assert revoke(session, settings, None, "mai", "c1", now=when).status == "revoked"
 
-    threads = [threading.Thread(target=worker) for _ in range(WORKERS)] + [threading.Thread(target=revoker)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    outcome = race_revoke(database_url, attempt=attempt, revoke=revoke_it, count=_uses, workers=WORKERS,
+                          before=BEFORE, after=AFTER, acquire_timeout=60, join_timeout=120)
+    seen, at_revoke = outcome.seen, outcome.at_revoke
 
     engine = create_db_engine(database_url)
     try:

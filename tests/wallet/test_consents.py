@@ -205,7 +205,8 @@ async def test_a_revoke_that_lands_before_the_send_stops_the_presentation(world:
     def open_copy_while_the_resident_revokes(settings: Any, copy: Any) -> Any:
         with Session(world.wallet_app.state.engine) as other:  # another worker, another connection
             (consent,) = world.rows("SELECT id, resident_id FROM wallet_consent")
-            revoke(other, consent["resident_id"], consent["id"], now=world.clock.now)
+            revoke(other, world.wallet_app.state.settings, world.wallet_app.state.registry, consent["resident_id"],
+                   consent["id"], now=world.clock.now)
         return real_open_copy(settings, copy)
 
     monkeypatch.setattr(presenting, "open_copy", open_copy_while_the_resident_revokes)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, BackgroundTasks, Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from tsunagu.jose import parse_compact
@@ -16,10 +16,11 @@ from tsunagu.consent import TYP_CONSENT_RECEIPT
 from ..deps import ClockDep, RegistryDep, ResidentDep, SessionDep, SettingsDep
 from ..errors import NotFound
 from ..schemas import ConsentView, ReceiptView
-from ..services import consents, records
+from ..notifications import deliver_soon
+from ..services import consents, notifying, records
 from ..services.receipts import receipt_jwks
 from ..tables import WalletConsent
-from ..views import consent_view
+from .records import one_consent_view
 
 router = APIRouter(tags=["consents"])
 
@@ -34,14 +35,21 @@ def jwks(session: SessionDep, settings: SettingsDep, now: ClockDep) -> JSONRespo
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=ConsentView)
-def revoke(consent_id: str, resident: ResidentDep, session: SessionDep, registry: RegistryDep,
-           now: ClockDep) -> ConsentView:
+def revoke(consent_id: str, resident: ResidentDep, session: SessionDep, settings: SettingsDep, registry: RegistryDep,
+           now: ClockDep, request: Request, background: BackgroundTasks) -> ConsentView:
     """Take a consent back. When this answers, the revocation is committed: nothing more is presented under it.
 
-    Revoking a revoked consent answers the same again; an expired one cannot be revoked (409).
+    Revoking a revoked consent answers the same again; an expired one cannot be revoked (409). A consent
+    that was used is followed by a signed revocation event to the verifier, asking it to delete what it
+    holds: tried at once, then retried until it acknowledges (``notification`` in the answer and in
+    ``GET /consents/{id}``).
     """
-    row = consents.revoke(session, resident.id, consent_id, now=now)
-    return consent_view(row, registry, records.consent_events(session, resident.id, [row.id])[row.id])
+    row = consents.revoke(session, settings, registry, resident.id, consent_id, now=now)
+    pending = notifying.pending_ids(session, row.id)
+    if pending:
+        # After the answer: a reachable verifier hears at once; a failure is one failed attempt, retried later.
+        background.add_task(deliver_soon, request.app, pending)
+    return one_consent_view(session, resident.id, row, registry)
 
 
 def _receipt(row: WalletConsent) -> ReceiptView:

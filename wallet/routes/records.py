@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from ..deps import RegistryDep, ResidentDep, SessionDep
 from ..schemas import ConsentView, PresentationView
 from ..services import records
+from ..tables import WalletConsent
 from ..views import consent_view, presentation_view
 
 router = APIRouter(tags=["records"])
@@ -16,14 +17,24 @@ router = APIRouter(tags=["records"])
 def list_consents(resident: ResidentDep, session: SessionDep, registry: RegistryDep) -> list[ConsentView]:
     """Your consents, newest first, each with its status (active, fulfilled, expired, revoked) and history."""
     rows = records.list_consents(session, resident.id)
-    events = records.consent_events(session, resident.id, [row.id for row in rows])
-    return [consent_view(row, registry, events[row.id]) for row in rows]
+    details = records.consent_details(session, resident.id, rows)
+    return [_view(row, registry, details[row.id]) for row in rows]
+
+
+def _view(row: WalletConsent, registry: RegistryDep, details: records.ConsentDetails) -> ConsentView:
+    return consent_view(row, registry, details.events, refresh_count=details.refresh_count,
+                        notification=details.notification, deletion=details.deletion)
+
+
+def one_consent_view(session: SessionDep, resident_id: str, row: WalletConsent, registry: RegistryDep) -> ConsentView:
+    """The view of one consent with everything beside it (also the answer to a revoke)."""
+    return _view(row, registry, records.consent_details(session, resident_id, [row])[row.id])
 
 
 @router.get("/consents/{consent_id}", response_model=ConsentView)
 def get_consent(consent_id: str, resident: ResidentDep, session: SessionDep, registry: RegistryDep) -> ConsentView:
     row = records.get_consent(session, resident.id, consent_id)
-    return consent_view(row, registry, records.consent_events(session, resident.id, [row.id])[row.id])
+    return one_consent_view(session, resident.id, row, registry)
 
 
 @router.get("/presentations", response_model=list[PresentationView])

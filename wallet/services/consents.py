@@ -16,7 +16,6 @@ database lock. Either way, once :func:`revoke` has returned, no use can succeed.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
@@ -27,9 +26,13 @@ from tsunagu import consent as core
 from tsunagu.encoding import json_loads
 from tsunagu.service.database import utc
 
+from tsunagu.trust import TrustRegistry
+
 from ..errors import ConsentNotRevocable, NotFound
+from ..settings import WalletSettings
 from ..tables import WalletConsent, WalletConsentEvent, WalletConsentUse
-from . import history
+from . import history, notifying
+from .receipts import receipt_key
 
 __all__ = [
     "RESIDENT",
@@ -81,18 +84,13 @@ def log_details(row: WalletConsent, **extra: object) -> dict[str, object]:
     }
 
 
-def _credential_ids(row: WalletConsent) -> list[str]:
-    loaded = json_loads(row.credentials)
-    return [v for v in loaded.values() if isinstance(v, str)] if isinstance(loaded, Mapping) else []
-
-
 def record_grant(session: Session, row: WalletConsent, *, now: datetime) -> None:
     """The consent's first history entry and the log's ``consent_granted``; the caller adds ``row`` and commits."""
     session.add(WalletConsentEvent(id=secrets.token_hex(16), consent_id=row.id, resident_id=row.resident_id,
                                    from_status=None, to_status=row.status, at=utc(now), by=RESIDENT,
                                    note="granted by the resident" if row.beyond_purpose is None else
                                    "granted by the resident, overriding the verifier's registered purpose"))
-    history.record_event(session, row.resident_id, history.CONSENT_GRANTED, credential_ids=_credential_ids(row),
+    history.record_event(session, row.resident_id, history.CONSENT_GRANTED, credential_ids=row.credential_ids(),
                          client_id=row.client_id, details=log_details(row), now=now)
 
 
@@ -115,24 +113,33 @@ def change_status(session: Session, row: WalletConsent, target: core.ConsentStat
     session.add(WalletConsentEvent(id=secrets.token_hex(16), consent_id=row.id, resident_id=row.resident_id,
                                    from_status=read, to_status=target, at=utc(now), by=by, note=note))
     if log_kind is not None:
-        history.record_event(session, row.resident_id, log_kind, credential_ids=_credential_ids(row),
+        history.record_event(session, row.resident_id, log_kind, credential_ids=row.credential_ids(),
                              client_id=row.client_id, details=log_details(row, previous_status=read, by=by), now=now)
     # The ORM copy is stale after a bulk UPDATE: set what it changed, so the caller reads the new status.
     row.status, row.status_changed_at = target, utc(now)
     return True
 
 
-def use_consent(session: Session, consent_id: str, *, now: datetime, kind: str = "presentation") -> bool:
+def use_consent(session: Session, consent_id: str, *, now: datetime, kind: str = "presentation",
+                nonce: str | None = None, ongoing_only: bool = False) -> bool:
     """Record a use of the consent if, and only if, it is active and unexpired now; the caller commits.
 
     The check and the use are one UPDATE (``WHERE status = 'active'``), so a revoke committed before it
     makes it match nothing, and a revoke that comes after waits for (PostgreSQL row lock) or is
     serialised behind (SQLite) the transaction that holds it. False: nothing may be presented.
+    ``ongoing_only``: match only an ongoing consent (a refresh). ``nonce`` (a refresh's) is recorded
+    with the use; one used before for this consent makes the insert fail.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: ``nonce`` was already used for this consent (the caller rolls back).
     """
+    conditions = [col(WalletConsent.id) == consent_id, col(WalletConsent.status) == ACTIVE,
+                  or_(col(WalletConsent.expires_at).is_(None), col(WalletConsent.expires_at) > utc(now))]
+    if ongoing_only:
+        conditions.append(col(WalletConsent.access_type) == "ongoing")
     used = session.execute(
         update(WalletConsent)
-        .where(col(WalletConsent.id) == consent_id, col(WalletConsent.status) == ACTIVE,
-               or_(col(WalletConsent.expires_at).is_(None), col(WalletConsent.expires_at) > utc(now)))
+        .where(*conditions)
         .values(use_count=col(WalletConsent.use_count) + 1)
         # Not evaluated against loaded objects in Python (SQLite gives naive times back): the database decides.
         .execution_options(synchronize_session=False))
@@ -141,17 +148,25 @@ def use_consent(session: Session, consent_id: str, *, now: datetime, kind: str =
     row = session.get(WalletConsent, consent_id)
     assert row is not None
     session.add(WalletConsentUse(id=secrets.token_hex(16), consent_id=consent_id, resident_id=row.resident_id,
-                                 used_at=utc(now), kind=kind))
+                                 used_at=utc(now), kind=kind, nonce=nonce))
+    session.flush()  # a replayed nonce fails here, before anything is built
     return True
 
 
-def revoke(session: Session, resident_id: str, consent_id: str, *, now: datetime) -> WalletConsent:
+def revoke(session: Session, settings: WalletSettings, registry: TrustRegistry | None, resident_id: str,
+           consent_id: str, *, now: datetime) -> WalletConsent:
     """The resident takes the consent back; committed when this returns. Revoking twice is not an error.
+
+    A consent used at least once leaves a revocation event for its verifier in ``wallet_outbox``,
+    committed with the change (``services/notifying.py``), so the verifier is asked to delete even if
+    the wallet stops right after.
 
     Raises:
         NotFound, ConsentNotRevocable (expired: nothing left to revoke).
     """
     row = own_consent(session, resident_id, consent_id)
+    if row.status != REVOKED:
+        receipt_key(session, settings, now=now)  # made (and committed) now if missing, not inside the change
     for _ in range(3):  # another worker may change the status between our read and our UPDATE
         if row.status == REVOKED:
             return row
@@ -162,6 +177,7 @@ def revoke(session: Session, resident_id: str, consent_id: str, *, now: datetime
                                       status=row.status) from None
         if change_status(session, row, REVOKED, by=RESIDENT, note="revoked by the resident", now=now,
                          log_kind=history.CONSENT_REVOKED):
+            notifying.enqueue_revocation(session, settings, registry, row, REVOKED, now=now)
             session.commit()
             session.refresh(row)
             return row
@@ -170,19 +186,25 @@ def revoke(session: Session, resident_id: str, consent_id: str, *, now: datetime
     raise ConsentNotRevocable("this consent is changing right now; try again")
 
 
-def sweep_expired(session: Session, *, now: datetime) -> int:
+def sweep_expired(session: Session, settings: WalletSettings, registry: TrustRegistry | None, *,
+                  now: datetime) -> int:
     """Move every active consent past ``expires_at`` to expired, with its history entry; the number moved.
 
     A fulfilled one-time consent stays fulfilled (its one presentation was made); the end of the
-    verifier's retention is the verifier's to act on (deletion, next slice), not a new status.
+    verifier's retention is the verifier's to act on (its deletion acknowledgement), not a new status.
+    A consent used at least once (an ongoing one) leaves an ``expired`` event for its verifier in the
+    same transaction.
     """
     due = list(session.exec(select(WalletConsent).where(
         col(WalletConsent.status) == ACTIVE,
         col(WalletConsent.expires_at).is_not(None), col(WalletConsent.expires_at) <= utc(now))))
+    if due:
+        receipt_key(session, settings, now=now)
     moved = 0
     for row in due:
         if change_status(session, row, EXPIRED, by=SYSTEM, note="the consented period ended", now=now,
                          log_kind=history.CONSENT_EXPIRED):
+            notifying.enqueue_revocation(session, settings, registry, row, EXPIRED, now=now)
             moved += 1
         session.commit()
     return moved

@@ -39,6 +39,12 @@ __all__ = [
     "PRESENTATION_FAILED",
     "CONSENT_REVOKED",
     "CONSENT_EXPIRED",
+    "CONSENT_REFRESHED",
+    "REFRESH_REFUSED",
+    "NOTIFICATION_DELIVERED",
+    "NOTIFICATION_ABANDONED",
+    "NOTIFICATION_UNDELIVERABLE",
+    "DELETION_ACKNOWLEDGED",
     "EVENT_KINDS",
     "record_event",
     "list_events",
@@ -66,13 +72,27 @@ PRESENTATION_SENT: Final = "presentation_sent"
 PRESENTATION_FAILED: Final = "presentation_failed"
 CONSENT_REVOKED: Final = "consent_revoked"
 CONSENT_EXPIRED: Final = "consent_expired"
+#: A verifier refreshed its presentation under an ongoing consent (server to server, ``routes/refresh.py``).
+CONSENT_REFRESHED: Final = "consent_refreshed"
+#: A verifier's refresh under one of the resident's consents was refused (ended, one-time, replayed nonce ...).
+REFRESH_REFUSED: Final = "refresh_refused"
+#: The verifier acknowledged the revocation/expiry event; it gave up being told after the retry period;
+#: or it could not be told at all (the trust registry gives it no notification address).
+NOTIFICATION_DELIVERED: Final = "notification_delivered"
+NOTIFICATION_ABANDONED: Final = "notification_abandoned"
+NOTIFICATION_UNDELIVERABLE: Final = "notification_undeliverable"
+#: The verifier's signed word on what it did with the data: deleted, or retained on a legal basis.
+DELETION_ACKNOWLEDGED: Final = "deletion_acknowledged"
 EVENT_KINDS: Final = CREDENTIAL_EVENT_KINDS | frozenset({
     REQUEST_RECEIVED, REQUEST_REFUSED, REQUEST_DECLINED, REQUEST_REFUSED_OUTSIDE_PURPOSE, CONSENT_GRANTED,
-    PRESENTATION_SENT, PRESENTATION_FAILED, CONSENT_REVOKED, CONSENT_EXPIRED})
+    PRESENTATION_SENT, PRESENTATION_FAILED, CONSENT_REVOKED, CONSENT_EXPIRED, CONSENT_REFRESHED, REFRESH_REFUSED,
+    NOTIFICATION_DELIVERED, NOTIFICATION_ABANDONED, NOTIFICATION_UNDELIVERABLE, DELETION_ACKNOWLEDGED})
 
 #: The order of the steps of one access, for events recorded in the same instant.
 _STEP: Final = {REQUEST_RECEIVED: 1, REQUEST_REFUSED: 2, REQUEST_DECLINED: 2, REQUEST_REFUSED_OUTSIDE_PURPOSE: 2,
-                CONSENT_GRANTED: 3, PRESENTATION_SENT: 4, PRESENTATION_FAILED: 4, CONSENT_REVOKED: 5, CONSENT_EXPIRED: 5}
+                CONSENT_GRANTED: 3, PRESENTATION_SENT: 4, PRESENTATION_FAILED: 4, CONSENT_REFRESHED: 5, REFRESH_REFUSED: 5,
+                CONSENT_REVOKED: 6, CONSENT_EXPIRED: 6, NOTIFICATION_UNDELIVERABLE: 7, NOTIFICATION_DELIVERED: 7,
+                NOTIFICATION_ABANDONED: 7, DELETION_ACKNOWLEDGED: 8}
 
 #: A history is read a page at a time; the newest first.
 MAX_EVENTS = 500

@@ -16,7 +16,8 @@ Approval (DESIGN.md flows 3-4, OpenID4VP 1.0 §8.1, §8.2):
 Issue #5: the consent is written ``active`` with its end (``expires_at``), first history entry and a
 signed consent receipt. The transaction that sends starts with ``use_consent`` (one UPDATE that
 matches only an active consent), holds it while the presentation is posted, and ends by marking the
-one-time consent ``fulfilled``: a revoke that commits first makes the send not happen; a revoke that
+one-time consent ``fulfilled`` (an ongoing one stays ``active``: the verifier refreshes it with
+``services/refreshing.py`` until it ends): a revoke that commits first makes the send not happen; a revoke that
 comes during the send waits for it (PostgreSQL row lock, SQLite database lock), so once a revoke has
 returned nothing more leaves under that consent. The receipt travels beside ``vp_token`` and
 ``state`` as the form parameter ``consent_receipt`` (verifiers ignore unknown parameters, §8.1).
@@ -193,6 +194,10 @@ def _check_registration(row: WalletPresentationRequest, assessment: Assessment, 
         raise OutsideRegisteredPurpose(
             f"{assessment.verifier.name.en} would keep your data for {row.retention_days} days, longer than the "
             f"{assessment.registration.max_retention_days} days it is registered for")
+    if assessment.access_exceeded and assessment.registration is not None:
+        raise OutsideRegisteredPurpose(
+            f"{assessment.verifier.name.en} asks to refresh your data for {row.access_period_days} days; "
+            f"{_registered_access(assessment)}", access_period_days=row.access_period_days)
     beyond: dict[str, list[ClaimsPath]] = {}
     for qid, c in chosen.items():
         vct = matching.held[c.candidate.credential_id].row.vct
@@ -205,6 +210,13 @@ def _check_registration(row: WalletPresentationRequest, assessment: Assessment, 
             if flag is not None:
                 beyond.setdefault(qid, []).append(path)
     return beyond
+
+
+def _registered_access(assessment: Assessment) -> str:
+    allowed = assessment.registration.max_access_period_days if assessment.registration is not None else None
+    if allowed is None:
+        return "it is registered for one-time access only"
+    return f"it is registered for ongoing access of at most {allowed} days"
 
 
 def _check_answers_query(query: DcqlQuery, chosen: Mapping[str, _Chosen], matching: Matching) -> None:
@@ -278,14 +290,18 @@ async def approve(
         raise
     paths = {qid: list(c.option.paths) for qid, c in chosen.items()}
     credentials = {qid: c.candidate.credential_id for qid, c in chosen.items()}
+    # An ongoing consent lasts the access period the verifier asked for (checked against its registration
+    # above); a one-time consent lasts the verifier's retention, the time it may keep what it received.
+    access_type = "ongoing" if row.access_type == "ongoing" and row.access_period_days is not None else "one-time"
+    days = (row.access_period_days if access_type == "ongoing" and row.access_period_days is not None
+            else row.retention_days or settings.consent_default_retention_days)
     consent = WalletConsent(
         id=secrets.token_hex(16), resident_id=resident_id, request_id=row.id, client_id=row.client_id,
         verifier_name_en=row.verifier_name_en, verifier_name_ja=row.verifier_name_ja, purpose=row.purpose,
         purpose_text_en=row.purpose_text_en, purpose_text_ja=row.purpose_text_ja, retention_days=row.retention_days,
         registry_iss=row.registry_iss, claims=encode_paths(paths), credentials=json.dumps(credentials),
-        granted_at=utc(now), legal_basis="consent", access_type="one-time", status=consents.ACTIVE,
-        status_changed_at=utc(now),
-        expires_at=utc(now + timedelta(days=row.retention_days or settings.consent_default_retention_days)),
+        granted_at=utc(now), legal_basis="consent", access_type=access_type, status=consents.ACTIVE,
+        status_changed_at=utc(now), expires_at=utc(now + timedelta(days=days)),
         beyond_purpose=encode_paths(beyond) if beyond else None,
     )
     vcts = {qid: matching.held[c.candidate.credential_id].row.vct for qid, c in chosen.items()}
@@ -320,7 +336,8 @@ async def approve(
             if receipt is not None:
                 form += "&" + encode_form({CONSENT_RECEIPT_PARAMETER: receipt})
             await _send(http, settings, record, form)
-            if record.status == "sent":
+            if record.status == "sent" and access_type == "one-time":
+                # An ongoing consent stays active: the verifier refreshes under it until it ends.
                 held = session.get(WalletConsent, consent_id)
                 assert held is not None
                 consents.change_status(session, held, consents.FULFILLED, by=consents.SYSTEM,
@@ -379,6 +396,11 @@ def _refusal(row: WalletPresentationRequest, assessment: Assessment) -> tuple[st
     if assessment.retention_exceeded and assessment.registration is not None:
         parts.append(f"the wallet refuses a retention of {row.retention_days} days: the purpose {purpose} is "
                      f"registered for at most {assessment.registration.max_retention_days} days")
+    if assessment.access_exceeded and assessment.registration is not None:
+        allowed = assessment.registration.max_access_period_days
+        limit = (f"at most {allowed} days" if allowed is not None else "one-time access only")
+        parts.append(f"the wallet refuses ongoing access of {row.access_period_days} days: the purpose {purpose} "
+                     f"is registered for {limit}")
     if not parts:
         raise InvalidResidentRequest("this request asks for nothing outside the verifier's registered purpose; "
                                      "decline it without a reason")

@@ -30,7 +30,8 @@ from tsunagu.trust import LocalizedText
 from ..settings import WalletSettings
 from ..tables import WalletConsent, WalletServiceKey
 
-__all__ = ["RECEIPT_KEY", "receipt_key", "receipt_jwks", "pairwise_secret", "notification_uri", "sign_receipt"]
+__all__ = ["RECEIPT_KEY", "receipt_key", "receipt_jwks", "pairwise_secret", "notification_uri", "refresh_uri",
+           "sign_receipt"]
 
 #: The ``purpose`` of the receipt signing key's row.
 RECEIPT_KEY: Final = "consent_receipt"
@@ -82,8 +83,13 @@ def pairwise_secret(settings: WalletSettings) -> bytes:
 
 
 def notification_uri(settings: WalletSettings) -> str:
-    """Where verifiers will send deletion acknowledgements (the endpoint comes with the next slice)."""
-    return f"{settings.public_url.rstrip('/')}/consent-notifications"
+    """Where verifiers send deletion acknowledgements (``routes/consent_notifications.py``)."""
+    return f"{settings.public_url}/consent-notifications"
+
+
+def refresh_uri(settings: WalletSettings) -> str:
+    """Where a verifier with an ongoing consent asks for a fresh presentation (``routes/refresh.py``)."""
+    return f"{settings.public_url}/consent-refresh"
 
 
 def sign_receipt(session: Session, settings: WalletSettings, row: WalletConsent, vcts: Mapping[str, str], *,
@@ -101,17 +107,23 @@ def sign_receipt(session: Session, settings: WalletSettings, row: WalletConsent,
     claims = tuple(ConsentedClaims(credential_query_id=qid, vct=vcts[qid],
                                    paths=tuple(_path(p) for p in qpaths))
                    for qid, qpaths in sorted(paths.items()))
+    beyond: dict[str, list[list[str | int | None]]] = json_loads(row.beyond_purpose) if row.beyond_purpose else {}
+    beyond_claims = tuple(ConsentedClaims(credential_query_id=qid, vct=vcts[qid],
+                                          paths=tuple(_path(p) for p in qpaths))
+                          for qid, qpaths in sorted(beyond.items()) if qpaths)
+    ongoing = row.access_type == "ongoing"
     granted_at = utc(row.granted_at)
     expires_at = max(utc(row.expires_at), granted_at + timedelta(seconds=1))
     receipt = ConsentReceipt(
-        consent_id=row.id, wallet=settings.public_url.rstrip("/"),
+        consent_id=row.id, wallet=settings.public_url,
         subject=pairwise_subject(pairwise_secret(settings), row.resident_id, row.client_id),
         verifier_client_id=row.client_id, verifier_name=LocalizedText(row.verifier_name_en, row.verifier_name_ja),
         purpose=row.purpose, purpose_text=LocalizedText(row.purpose_text_en or "", row.purpose_text_ja or ""),
         claims=claims, granted_at=granted_at, expires_at=expires_at,
         retention_days=row.retention_days if row.retention_days is not None else settings.consent_default_retention_days,
-        access_type="ongoing" if row.access_type == "ongoing" else "one-time",
+        access_type="ongoing" if ongoing else "one-time",
         notification_uri=notification_uri(settings), legal_basis=row.legal_basis,
+        refresh_uri=refresh_uri(settings) if ongoing else None, beyond_purpose=beyond_claims,
     )
     return build_consent_receipt(receipt, receipt_key(session, settings, now=now))
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from tsunagu.service.database import utc
 
 from ..errors import NotFound
-from ..tables import WalletConsent, WalletConsentEvent, WalletPresentation, WalletPresentationRequest
+from ..tables import (
+    WalletConsent,
+    WalletConsentEvent,
+    WalletConsentUse,
+    WalletDeletionAck,
+    WalletPresentation,
+    WalletPresentationRequest,
+)
+from .notifying import NotificationState, latest_acks, notification_states
 
-__all__ = ["list_consents", "get_consent", "consent_events", "list_presentations", "get_presentation", "list_requests"]
+__all__ = ["list_consents", "get_consent", "consent_events", "list_presentations", "get_presentation", "list_requests",
+           "ConsentDetails", "consent_details"]
 
 
 def list_consents(session: Session, resident_id: str) -> list[WalletConsent]:
@@ -56,3 +68,29 @@ def consent_events(session: Session, resident_id: str, consent_ids: list[str]) -
     for row in sorted(rows, key=lambda e: (utc(e.at), e.from_status is not None, e.id)):
         out[row.consent_id].append(row)
     return out
+
+
+@dataclass
+class ConsentDetails:
+    """What the consent view shows beside the consent row itself."""
+
+    events: list[WalletConsentEvent] = field(default_factory=list)
+    refresh_count: int = 0
+    notification: NotificationState | None = None
+    deletion: WalletDeletionAck | None = None
+
+
+def consent_details(session: Session, resident_id: str, rows: list[WalletConsent]) -> dict[str, ConsentDetails]:
+    """Each consent's history, refreshes, notification to the verifier and latest deletion acknowledgement."""
+    ids = [row.id for row in rows]
+    events = consent_events(session, resident_id, ids)
+    refreshes: dict[str, int] = {}
+    if ids:
+        counted = session.exec(select(WalletConsentUse.consent_id, func.count()).where(
+            col(WalletConsentUse.resident_id) == resident_id, col(WalletConsentUse.consent_id).in_(ids),
+            col(WalletConsentUse.kind) == "refresh").group_by(col(WalletConsentUse.consent_id)))
+        refreshes = {consent_id: int(count) for consent_id, count in counted}
+    notifications = notification_states(session, resident_id, rows)
+    acks = latest_acks(session, resident_id, ids)
+    return {cid: ConsentDetails(events[cid], refreshes.get(cid, 0), notifications[cid], acks[cid]) for cid in ids}
+

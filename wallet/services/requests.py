@@ -33,6 +33,7 @@ from tsunagu.trust import (
     PurposeRegistration,
     TrustRegistry,
     VerifierEntry,
+    access_exceeded,
     over_asked_claims,
 )
 
@@ -56,11 +57,13 @@ class Assessment:
     registration: PurposeRegistration | None
     flagged: tuple[FlaggedClaim, ...]
     retention_exceeded: bool
+    #: Ongoing access the registration does not allow (none at all, or for a shorter period).
+    access_exceeded: bool = False
 
     @property
     def within_registration(self) -> bool:
         return (self.verifier is not None and self.registration is not None and not self.flagged
-                and not self.retention_exceeded)
+                and not self.retention_exceeded and not self.access_exceeded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,8 @@ async def receive_request(
         dcql_query=json_dumps(dict(request.dcql_query_json)), purpose=purpose.purpose if purpose else None,
         purpose_text_en=purpose.text_en if purpose else None, purpose_text_ja=purpose.text_ja if purpose else None,
         retention_days=purpose.retention_days if purpose else None, registry_iss=registry.iss,
+        access_type="ongoing" if purpose is not None and purpose.access_type == "ongoing" else "one-time",
+        access_period_days=purpose.access_period_days if purpose else None,
         created_at=utc(now), expires_at=utc(expires_at),
     )
     session.add(row)
@@ -171,7 +176,8 @@ async def receive_request(
     history.record_event(session, resident_id, history.REQUEST_RECEIVED, client_id=client_id, now=now, details={
         "request_id": row.id, "client_id": client_id, "verifier_name": {"en": entry.name.en, "ja": entry.name.ja},
         "purpose": row.purpose, "purpose_text": {"en": row.purpose_text_en, "ja": row.purpose_text_ja},
-        "retention_days": row.retention_days, "asked": _asked(row)})
+        "retention_days": row.retention_days, "access_type": row.access_type,
+        "access_period_days": row.access_period_days, "asked": _asked(row)})
     session.commit()
     session.refresh(row)
     return row
@@ -235,4 +241,6 @@ def assess(registry: TrustRegistry | None, row: WalletPresentationRequest, query
             registration = None
     exceeded = (registration is not None and row.retention_days is not None
                 and row.retention_days > registration.max_retention_days)
-    return Assessment(verifier, registration, over_asked_claims(registration, query), exceeded)
+    # A request for ongoing access with no registration to measure it by is already outside it (no registration).
+    access = row.access_type == "ongoing" and access_exceeded(registration, row.access_period_days)
+    return Assessment(verifier, registration, over_asked_claims(registration, query), exceeded, access)

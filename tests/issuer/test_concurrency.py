@@ -42,8 +42,9 @@ def workers(database_url: str) -> Iterator[list[FastAPI]]:
     settings = make_settings(database_url, status_list_size=LIST_SIZE)
     apps = [create_app(settings, clock=Clock()) for _ in range(WORKERS)]
     for app in apps:
-        # FastAPI finishes building an app's routes on its first request; do that one worker at a
-        # time (the route signatures' annotations are shared objects), so the race is the database's.
+        # FastAPI builds each route's parameters lazily, when a request is first matched against it;
+        # do that for every route, one worker at a time (the route signatures' annotations are shared
+        # objects, and pydantic warns when two threads build them at once), so the race is the database's.
         asyncio.run(warm_up(app))
     try:
         yield apps
@@ -55,6 +56,8 @@ def workers(database_url: str) -> Iterator[list[FastAPI]]:
 async def warm_up(app: FastAPI) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as client:
         assert (await client.get("/admin/employer/credentials", headers=ADMIN)).status_code == 200
+        # A path no route matches is tried against every route, which builds them all.
+        assert (await client.get("/no/route/matches/this")).status_code == 404
 
 
 async def issue_batches(app: FastAPI) -> list[str]:

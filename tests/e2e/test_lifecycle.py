@@ -44,16 +44,8 @@ async def employer_changes(world: World, action: str, reason: str) -> None:
     world.advance(seconds=TTL_SECONDS + 1)
 
 
-async def mai_with_employment(world: World) -> str:
-    story = world.story()
-    await story.set_up()
-    token = await story.login()
-    await story.issue("employer", "EmploymentCertificate", EMPLOYMENT_CLAIMS, token)
-    return token
-
-
 async def test_revocation_reaches_the_landlords_next_check_and_mai_is_told(world: World) -> None:
-    token = await mai_with_employment(world)
+    token = await world.mai_with_employment()
     assert (await present(world, token))["result"]["decision"] == "accepted"
 
     await employer_changes(world, "revoke", "employment ended on 2026-11-30")
@@ -79,7 +71,7 @@ async def test_revocation_reaches_the_landlords_next_check_and_mai_is_told(world
 
 
 async def test_suspension_rejects_and_reinstatement_accepts_again(world: World) -> None:
-    token = await mai_with_employment(world)
+    token = await world.mai_with_employment()
     await employer_changes(world, "suspend", "salary figure under review")
     suspended = await present(world, token)
     assert suspended["result"]["decision"] == "rejected"
@@ -94,7 +86,7 @@ async def test_suspension_rejects_and_reinstatement_accepts_again(world: World) 
 
 
 async def test_key_rotation_keeps_old_credentials_verifying_until_they_expire(world: World) -> None:
-    token = await mai_with_employment(world)
+    token = await world.mai_with_employment()
     before = parse_jwks((await world.issuer.get("/.well-known/jwt-vc-issuer/employer")).json()["jwks"])
     rotated = await world.issuer.post(
         "/admin/employer/keys/rotate", headers=world.admin("issuer"), json={"reason": "yearly rotation"}

@@ -1,7 +1,8 @@
 """One resident never reaches another's data, and nothing happens without a live session.
 
-After the demo story, Mai's wallet holds two credentials, a presented request, a declined one, a
-pending one, a consent and two presentations. Another resident of the same wallet service gets
+After the demo story, Mai's wallet holds two credentials, three presented requests (the screening,
+the guarantor's, the check after the revocation), a declined one, a pending one, three consents,
+three presentations and a decline. Another resident of the same wallet service gets
 ``404 not_found`` for every one of them (the same answer as for an id that does not exist, so ids
 cannot be probed) and cannot answer Mai's pending request; the verifier hears nothing. Without a
 session, with an unknown, expired or ended one, every resident endpoint answers ``401
@@ -44,7 +45,7 @@ async def test_another_resident_cannot_see_or_answer_mais_data(tmp_path: Path, d
         ken = await world.resident("ken")
 
         mais = await everything(world, mai)
-        assert [len(mais[path]) for path in LISTS] == [2, 4, 2, 3]
+        assert [len(mais[path]) for path in LISTS] == [2, 5, 3, 4]
         posts_before = len(world.wallet_to_verifier.posted("/responses/"))
 
         # Every one of Mai's objects is "not found" for Ken, exactly like an id that does not exist.

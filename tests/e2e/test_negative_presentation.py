@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tsunagu.cli.demo_story import EMPLOYMENT_CLAIMS
 from tsunagu.jwk import generate_key
 from tsunagu.trust import IssuerEntry
 from tsunagu.x509 import certificate_to_x5c, issue_verifier_certificate
@@ -44,12 +43,8 @@ BANK_EMPLOYMENT_QUERY = {"credentials": [{
 
 
 async def mai_with_employment(world: World) -> dict[str, str]:
-    """The story's set-up: the landlord and the bank hosted, Mai logged in, holding her employment certificate."""
-    story = world.story()
-    await story.set_up()
-    token = await story.login()
-    await story.issue("employer", "EmploymentCertificate", EMPLOYMENT_CLAIMS, token)
-    return {"Authorization": f"Bearer {token}"}
+    """``World.mai_with_employment``, as Mai's auth headers."""
+    return {"Authorization": f"Bearer {await world.mai_with_employment()}"}
 
 
 async def screening(world: World, mai: dict[str, str], **request: Any) -> tuple[dict[str, Any], dict[str, Any]]:

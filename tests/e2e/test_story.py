@@ -66,6 +66,19 @@ async def test_the_demo_story(world: World) -> None:
     assert (status["party"], status["reason"]["en"].startswith("Revoked by Sakura Systems K.K.")) == ("issuer", True)
     assert (outcome.revoked_in_wallet["status"], outcome.revoked_in_wallet["valid"]) == ("revoked", False)
 
+    # The guarantor's ongoing access: its re-check, with no action from Mai, sees the revocation too.
+    assert (outcome.guarantor_consent["access_type"], outcome.guarantor_consent["status"]) == ("ongoing", "active")
+    refresh = outcome.guarantor_refresh
+    assert (refresh["kind"], refresh["result"]["decision"]) == ("refresh", "rejected")
+    status = next(check for check in refresh["result"]["checks"] if check["id"] == "status")
+    assert status["reason"]["en"].startswith("Revoked by Sakura Systems K.K.")
+
+    # Mai withdraws: the landlord is told, deletes what it received under the consent, and says so, signed.
+    assert outcome.withdrawn_consent["status"] == "revoked"
+    assert outcome.withdrawn_consent["deletion"]["outcome"] == "deleted"
+    assert outcome.landlord_holdings["status"] == "revoked"
+    assert not any(r["held"] for r in outcome.landlord_holdings["requests"])
+
 
 async def test_consent_is_recorded_before_the_presentation(world: World) -> None:
     await world.story().run()
@@ -74,10 +87,13 @@ async def test_consent_is_recorded_before_the_presentation(world: World) -> None
     consents = (await world.wallet.get("/consents", headers=headers)).json()
     presentations = (await world.wallet.get("/presentations", headers=headers)).json()
 
-    # Two approvals (the screening, and the check after the revocation), one decline: a consent for
-    # each presentation, none for the decline.
-    assert len(consents) == 2
-    for consent in consents:
+    # Three approvals (the screening, the guarantor's ongoing access, and the check after the revocation),
+    # one decline: a consent for each presentation, none for the decline.
+    assert len(consents) == 3
+    guarantor = [c for c in consents if c["purpose"]["code"] == "guarantor_screening"]
+    assert len(guarantor) == 1 and sorted(p[0] for p in guarantor[0]["claims"]["employment"]) == sorted(
+        ["employer_name", "employment_type", "annual_income"])
+    for consent in (c for c in consents if c not in guarantor):
         assert consent["verifier"]["name"]["en"] == "Sakura Homes"
         assert consent["purpose"]["code"] == "rental_screening"
         assert sorted(p[0] for p in consent["claims"]["employment"]) == sorted(

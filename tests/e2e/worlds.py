@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -43,7 +43,7 @@ from tsunagu.cli.demo_deployment import (
     DemoDeployment,
     build_demo_deployment,
 )
-from tsunagu.cli.demo_story import Story
+from tsunagu.cli.demo_story import EMPLOYMENT_CLAIMS, Story
 from tsunagu.credential_types import credential_type
 from tsunagu.jwk import PrivateJwk, generate_key
 from tsunagu.oid4vp import TYP_REQUEST_OBJECT
@@ -116,8 +116,12 @@ class Wire(httpx.AsyncBaseTransport):
         self.sent: list[Sent] = []
         self.edit_request: RequestEdit | None = None
         self.edit_answer: AnswerEdit | None = None
+        #: The service at the other end is down: every request fails to connect (and is not recorded).
+        self.down = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused (the service is down)", request=request)
         if self.edit_request is not None:
             request = await self.edit_request(request) or request
         body = await request.aread()
@@ -194,6 +198,15 @@ class World:
     verifier_to_issuer: Wire
     apps: dict[str, Any]
     pki: Pki | None
+    #: The verifier's road to the wallet (receipt keys, refresh requests, deletion acknowledgements).
+    verifier_to_wallet: Wire
+    #: Stops the running wallet app and starts a new one on the same database (:meth:`restart_wallet`).
+    _restart_wallet: Callable[[], Awaitable[None]] | None = None
+
+    async def restart_wallet(self) -> None:
+        """The wallet service stops (its process, connections and scheduled jobs end) and starts again."""
+        assert self._restart_wallet is not None
+        await self._restart_wallet()
 
     def story(self) -> Story:
         async def pause(seconds: float) -> None:
@@ -208,6 +221,15 @@ class World:
 
     def admin(self, service: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.deployment.admin_key(service)}"}
+
+    async def mai_with_employment(self) -> str:
+        """The story's set-up: the landlord and the bank hosted, Mai logged in (her token), holding her
+        employment certificate."""
+        story = self.story()
+        await story.set_up()
+        token = await story.login()
+        await story.issue("employer", "EmploymentCertificate", EMPLOYMENT_CLAIMS, token)
+        return token
 
     async def resident(self, username: str, password: str = "another-resident-2026") -> dict[str, str]:
         """Open a second resident's account and log in: that resident's auth headers."""
@@ -284,14 +306,35 @@ async def open_world(tmp_path: Path, database_urls: dict[str, str], *, rebuild: 
     apps = {"issuer": issuer_app, "wallet": wallet_app, "verifier": verifier_app}
     try:
         async with (verifier_http, wallet_http, LifespanManager(issuer_app), LifespanManager(verifier_app),
-                    LifespanManager(wallet_app)):
+                    AsyncExitStack() as wallet_life):
+            await wallet_life.enter_async_context(LifespanManager(wallet_app))
             clients = {
                 name: httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=getattr(deployment, name).public_url)
                 for name, app in apps.items()
             }
-            async with clients["issuer"], clients["wallet"], clients["verifier"]:
-                yield World(deployment, clients["issuer"], clients["wallet"], clients["verifier"], clocks,
-                            wallet_to_issuer, wallet_to_verifier, verifier_to_issuer, apps, pki)
+            async with clients["issuer"], clients["verifier"], AsyncExitStack() as wallet_client:
+                await wallet_client.enter_async_context(clients["wallet"])
+                world = World(deployment, clients["issuer"], clients["wallet"], clients["verifier"], clocks,
+                              wallet_to_issuer, wallet_to_verifier, verifier_to_issuer, apps, pki, verifier_to_wallet)
+
+                async def restart_wallet() -> None:
+                    nonlocal wallet_life, wallet_client
+                    await wallet_client.aclose()
+                    await wallet_life.aclose()
+                    apps["wallet"].state.engine.dispose()
+                    restarted = create_wallet(deployment.wallet, http=wallet_http, clock=clocks["wallet"])
+                    apps["wallet"] = late["wallet"] = restarted
+                    wallet_life, wallet_client = AsyncExitStack(), AsyncExitStack()
+                    await wallet_life.enter_async_context(LifespanManager(restarted))
+                    world.wallet = await wallet_client.enter_async_context(httpx.AsyncClient(
+                        transport=httpx.ASGITransport(restarted), base_url=deployment.wallet.public_url))
+
+                world._restart_wallet = restart_wallet
+                try:
+                    yield world
+                finally:
+                    await wallet_client.aclose()
+                    await wallet_life.aclose()
     finally:
         for app in apps.values():
             app.state.engine.dispose()  # close pooled connections before the test databases are dropped

@@ -62,6 +62,10 @@ TAX_CLAIMS: Mapping[str, Any] = {
 }
 
 
+#: The length of a Tokyo lease: how long the guarantor may re-check employment.
+GUARANTOR_ACCESS_DAYS = 730
+
+
 class StoryFailed(Exception):
     """A step of the story got an answer it did not expect: the service's error, verbatim."""
 
@@ -77,6 +81,10 @@ class StoryOutcome:
     over_asking_result: dict[str, Any] = field(default_factory=dict)
     after_revocation_result: dict[str, Any] = field(default_factory=dict)
     revoked_in_wallet: dict[str, Any] = field(default_factory=dict)
+    guarantor_consent: dict[str, Any] = field(default_factory=dict)
+    guarantor_refresh: dict[str, Any] = field(default_factory=dict)
+    withdrawn_consent: dict[str, Any] = field(default_factory=dict)
+    landlord_holdings: dict[str, Any] = field(default_factory=dict)
 
 
 def _silent(_title: str, _text: str) -> None:
@@ -109,11 +117,21 @@ class Story:
         await self.decline(token, outcome.over_asking_view)
         outcome.over_asking_result = await self.result("landlord", over)
 
+        guarantor = await self.ask("landlord", "guarantor_screening_employment", purpose="guarantor_screening",
+                                   access_period_days=GUARANTOR_ACCESS_DAYS)
+        guarantor_view = await self.receive(token, guarantor)
+        await self.approve(token, guarantor_view)
+        outcome.guarantor_consent = await self.consent_for(token, guarantor_view["id"])
+
         await self.revoke("employer", token)
         again = await self.ask("landlord", "rental_screening_employment_income")
         await self.approve(token, await self.receive(token, again))
         outcome.after_revocation_result = await self.result("landlord", again)
+        outcome.guarantor_refresh = await self.refresh("landlord", outcome.guarantor_consent["id"])
         outcome.revoked_in_wallet = await self.open_credential(token, outcome.credentials[0][0]["id"])
+
+        outcome.withdrawn_consent = await self.withdraw(token, outcome.guarantor_consent["id"])
+        outcome.landlord_holdings = await self.holdings("landlord", outcome.guarantor_consent["id"])
         return outcome
 
     # --- set-up ---------------------------------------------------------------------------
@@ -180,18 +198,19 @@ class Story:
 
     # --- presentation ---------------------------------------------------------------------
 
-    async def ask(self, tenant: str, template: str) -> dict[str, Any]:
-        created = await self._call(
-            self.verifier,
-            "POST",
-            f"/admin/{tenant}/requests",
-            admin="verifier",
-            json={"purpose": "rental_screening", "template": template, "retention_days": 90},
-        )
+    async def ask(self, tenant: str, template: str, *, purpose: str = "rental_screening",
+                  access_period_days: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"purpose": purpose, "template": template, "retention_days": 90}
+        ongoing = ""
+        if access_period_days is not None:
+            body |= {"access_type": "ongoing", "access_period_days": access_period_days}
+            ongoing = (f" It asks for ongoing access for {access_period_days} days: its guarantor company will "
+                       "re-check her employment during the lease, without asking her each time.")
+        created = await self._call(self.verifier, "POST", f"/admin/{tenant}/requests", admin="verifier", json=body)
         self.narrate(
             f"{tenant}: request",
-            f"Sakura Homes asks, for rental screening, with the template {template!r}; Mai gets the link:\n"
-            f"  {created['authorization_request_uri']}",
+            f"Sakura Homes asks, for {purpose.replace('_', ' ')}, with the template {template!r}.{ongoing} "
+            f"Mai gets the link:\n  {created['authorization_request_uri']}",
         )
         return created
 
@@ -251,6 +270,51 @@ class Story:
             "check after that sees it.",
         )
         await self.pause(ttl + 1)
+
+    # --- consent ----------------------------------------------------------------------------
+
+    async def consent_for(self, token: str, request_id: str) -> dict[str, Any]:
+        consents = await self._call_list(self.wallet, "GET", "/consents", bearer=token)
+        consent = next(c for c in consents if c["request_id"] == request_id)
+        self.narrate("wallet: consent recorded",
+                     f"  consent {consent['id']}: {consent['access_type']}, {consent['status']}, "
+                     f"until {consent.get('expires_at')}; the landlord holds a receipt signed by the wallet.")
+        return consent
+
+    async def refresh(self, tenant: str, consent_id: str) -> dict[str, Any]:
+        status = await self._call(self.verifier, "POST", f"/admin/{tenant}/consents/{consent_id}/refresh",
+                                  admin="verifier")
+        self.narrate(f"{tenant}: the guarantor's re-check",
+                     "Under Mai's ongoing consent the guarantor asks her wallet, server to server, for a fresh "
+                     "presentation of the same claims (no action from Mai; her log records it):\n"
+                     + _result_lines(status))
+        return status
+
+    async def withdraw(self, token: str, consent_id: str) -> dict[str, Any]:
+        await self._call(self.wallet, "POST", f"/consents/{consent_id}/revoke", bearer=token)
+        # The wallet delivers the revocation right after answering; give the landlord a moment to acknowledge.
+        for _ in range(20):
+            consent = await self._call(self.wallet, "GET", f"/consents/{consent_id}", bearer=token)
+            if (consent.get("notification") or {}).get("status") != "pending":
+                break
+            await self.pause(0.25)
+        deletion = consent.get("deletion") or {}
+        self.narrate("wallet: Mai withdraws her consent",
+                     "Mai revokes the guarantor's ongoing access. From that moment no refresh succeeds; her wallet "
+                     "sends Sakura Homes a signed revocation, which deletes what it received and answers with a "
+                     f"signed acknowledgement:\n  notification: {(consent.get('notification') or {}).get('status')}, "
+                     f"deletion: {deletion.get('outcome')} at {deletion.get('acknowledged_at')}")
+        return consent
+
+    async def holdings(self, tenant: str, consent_id: str) -> dict[str, Any]:
+        held = await self._call(self.verifier, "GET", f"/admin/{tenant}/consents/{consent_id}", admin="verifier")
+        lines = [f"  consent {held.get('status')}"] + [
+            f"    {r['kind']} {r['request_id']}: " + (
+                "held" if r["held"] else f"deleted ({r['deletion_reason']})" if r.get("deletion_reason")
+                else "nothing kept (the presentation was rejected)")
+            for r in held.get("requests", [])]
+        self.narrate(f"{tenant}: what it still holds", "\n".join(lines))
+        return held
 
     async def open_credential(self, token: str, credential_id: str) -> dict[str, Any]:
         shown = await self._call(self.wallet, "GET", f"/credentials/{credential_id}", bearer=token)

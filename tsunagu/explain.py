@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from .errors import TsunaguError
+from .local_time import japan_date, japan_date_ja, japan_time, japan_time_ja
 from .trust import LocalizedText
 
 __all__ = [
@@ -147,13 +148,13 @@ def check_revoked(issuer: LocalizedText, *, published: datetime, credential: str
     ``published`` is the ``iat`` of the status list token that says so: the time the issuer
     published the list carrying the revocation. A list does not record when an entry changed, so
     this is the latest the revocation can have happened (the same day, for an issuer that publishes
-    on every change); the date is the UTC calendar date.
+    on every change); the date is the calendar date in Japan, as the wallet words it too.
     """
-    day = published.astimezone(timezone.utc)
     return Check(
         "status", "failed",
-        f"Revoked by {issuer.en} on {day:%Y-%m-%d} (the date of the status list in which the issuer published it).",
-        f"{issuer.ja}が{day.year}年{day.month}月{day.day}日にこの証明書を失効させました（発行者が公表した失効リストの日付）。",
+        f"Revoked by {issuer.en} on {japan_date(published)} (the date of the status list in which the issuer "
+        "published it).",
+        f"{issuer.ja}が{japan_date_ja(published)}にこの証明書を失効させました（発行者が公表した失効リストの日付）。",
         "issuer", CODE_REVOKED, credential)
 
 
@@ -175,12 +176,11 @@ def check_status_unreachable(issuer: LocalizedText, *, since: datetime, cause: T
     ``since`` the first failed attempt since the list was last fetched. ``warn``: the verifier's
     policy accepts without a status check (the outcome is ``warning``, not ``failed``).
     """
-    moment = since.astimezone(timezone.utc)
     en = (f"Status could not be established: {issuer.en}'s status list unreachable since "
-          f"{moment:%Y-%m-%d %H:%M:%S} UTC ({cause.reason}). This is a failure of the issuer's infrastructure, "
+          f"{japan_time(since, seconds=True)} ({cause.reason}). This is a failure of the issuer's infrastructure, "
           "not of the resident.")
-    ja = (f"失効状態を確認できませんでした。{issuer.ja}の失効リストを{moment.year}年{moment.month}月{moment.day}日 "
-          f"{moment:%H:%M:%S}（UTC）から取得できません（{explain_error(cause).ja.rstrip('。')}）。"
+    ja = (f"失効状態を確認できませんでした。{issuer.ja}の失効リストを{japan_time_ja(since, seconds=True)}から"
+          f"取得できません（{explain_error(cause).ja.rstrip('。')}）。"
           "発行者側のシステムの問題であり、本人の問題ではありません。")
     if warn:
         en += " Accepted without a status check, as this verifier's policy allows."

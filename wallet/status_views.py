@@ -1,17 +1,18 @@
 """The status of a credential and the resident's history, in plain English and Japanese.
 
 Display only: what the status is, and when, is decided in ``services.status``. Dates in sentences
-are calendar dates in Japan (UTC+9, no daylight saving time), where the residents live; the API's
+are calendar dates in Japan (``tsunagu.local_time``), as the verifier words them too; the API's
 timestamps stay in UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from tsunagu.encoding import json_loads
+from tsunagu.local_time import japan_date
 from tsunagu.service.database import utc
 from tsunagu.trust import TrustRegistry
 
@@ -22,11 +23,8 @@ from .tables import WalletEvent
 
 __all__ = ["status_text", "status_check_view", "event_view", "local_date"]
 
-_JAPAN = timezone(timedelta(hours=9), "JST")
-
-
 def local_date(moment: datetime | None) -> str:
-    return moment.astimezone(_JAPAN).date().isoformat() if moment is not None else "?"
+    return japan_date(moment) if moment is not None else "?"
 
 
 def status_text(state: StatusState, issuer: LocalizedText, expires_at: datetime | None) -> LocalizedText:

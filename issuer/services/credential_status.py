@@ -15,6 +15,7 @@ from typing import Final, Literal
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from tsunagu.local_time import japan_date
 from tsunagu.service.database import utc
 from tsunagu.status_list import INVALID, SUSPENDED, VALID, StatusList
 
@@ -115,7 +116,7 @@ def get_credential(session: Session, settings: IssuerSettings, tenant: IssuerTen
 
 def _target_status(row: IssuerCredential, action: StatusAction) -> str:
     if row.status == "revoked":
-        when = f" on {utc(row.status_changed_at).date().isoformat()}" if row.status_changed_at else ""
+        when = f" on {japan_date(row.status_changed_at)}" if row.status_changed_at else ""
         raise CredentialRevoked(f"this credential was revoked{when}; revocation is final and cannot be undone")
     target = _TARGET[action]
     if row.status == target:

@@ -112,7 +112,7 @@ def test_a_decision_survives_json() -> None:
 # --- warnings and a credential's status ----------------------------------------------------------------------
 
 EMPLOYER = LocalizedText("Sakura Logistics", "さくら物流")
-# 23:30 UTC on the 20th is already the 21st in Tokyo: the reasons say which clock they use.
+# 23:30 UTC on the 20th is already the 21st in Tokyo, where everyone reading the reasons is.
 LATE_EVENING = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
 
 
@@ -131,9 +131,9 @@ def test_revoked_names_the_issuer_and_the_date_it_published_the_list() -> None:
     check = check_revoked(EMPLOYER, published=LATE_EVENING, credential="employment")
     assert (check.id, check.outcome, check.party, check.code, check.credential) == (
         "status", "failed", "issuer", CODE_REVOKED, "employment")
-    assert check.reason_en == ("Revoked by Sakura Logistics on 2026-11-20 "
+    assert check.reason_en == ("Revoked by Sakura Logistics on 2026-11-21 "
                                "(the date of the status list in which the issuer published it).")
-    assert check.reason_ja == "さくら物流が2026年11月20日にこの証明書を失効させました（発行者が公表した失効リストの日付）。"
+    assert check.reason_ja == "さくら物流が2026年11月21日にこの証明書を失効させました（発行者が公表した失効リストの日付）。"
     tokyo = LATE_EVENING.astimezone(timezone(timedelta(hours=9)))
     assert check_revoked(EMPLOYER, published=tokyo) == check_revoked(EMPLOYER, published=LATE_EVENING)
 
@@ -151,10 +151,10 @@ def test_an_unreachable_status_list_is_the_issuers_infrastructure_never_the_resi
     check = check_status_unreachable(EMPLOYER, since=LATE_EVENING, cause=cause, warn=warn, credential="employment")
     assert (check.id, check.outcome, check.party, check.code) == ("status", outcome, "issuer", CODE_STATUS_UNREACHABLE)
     assert check.reason_en.startswith(
-        "Status could not be established: Sakura Logistics's status list unreachable since 2026-11-20 23:30:00 UTC "
+        "Status could not be established: Sakura Logistics's status list unreachable since 2026-11-21 08:30:00 JST "
         "(https://issuer.test/employer/status-lists/1 did not answer within 5 seconds). "
         "This is a failure of the issuer's infrastructure, not of the resident.")
-    assert check.reason_ja.startswith("失効状態を確認できませんでした。さくら物流の失効リストを2026年11月20日 23:30:00（UTC）から")
+    assert check.reason_ja.startswith("失効状態を確認できませんでした。さくら物流の失効リストを2026年11月21日 08:30:00（日本時間）から")
     assert "相手のサーバーが時間内に応答しませんでした" in check.reason_ja
     assert ("policy allows" in check.reason_en) is warn
     assert ("方針により" in check.reason_ja) is warn

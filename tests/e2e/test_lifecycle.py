@@ -7,6 +7,7 @@ The verifier may keep a status list for its ``ttl`` (the Token Status List's own
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -117,3 +118,26 @@ async def test_key_rotation_keeps_old_credentials_verifying_until_they_expire(wo
     later = parse_jwks((await world.issuer.get("/.well-known/jwt-vc-issuer/employer")).json()["jwks"])
     assert old_kids.isdisjoint({k.kid for k in later})
     assert later
+
+
+async def test_a_revocation_published_late_in_the_utc_evening_has_one_date_for_mai_and_the_landlord(
+    world: World,
+) -> None:
+    """23:30 UTC is 08:30 the next morning in Japan: the landlord's reason and Mai's wallet name the same day."""
+    now = world.clocks["issuer"].now
+    late_evening = now.replace(hour=23, minute=30, second=0, microsecond=0)
+    if late_evening <= now:
+        late_evening += timedelta(days=1)
+    world.advance(seconds=(late_evening - now).total_seconds())
+    token = await world.mai_with_employment()
+    japan_day = (late_evening + timedelta(hours=9)).date().isoformat()
+    assert japan_day != late_evening.date().isoformat()
+
+    await employer_changes(world, "revoke", "employment ended")
+    status = check(await present(world, token), "status")
+    assert status["reason"]["en"].startswith(f"Revoked by Sakura Systems K.K. on {japan_day} ")
+
+    mai = {"Authorization": f"Bearer {token}"}
+    held = (await world.wallet.get("/credentials", headers=mai)).json()[0]
+    opened = (await world.wallet.get(f"/credentials/{held['id']}", headers=mai)).json()  # checks the status now
+    assert opened["status_text"]["en"] == f"Revoked by Sakura Systems K.K. (status list of {japan_day})."

@@ -89,17 +89,17 @@ async def test_an_unreachable_status_list_rejects_and_blames_the_issuers_infrast
     status = _status(result)
     assert (status["outcome"], status["party"], status["code"]) == ("failed", "issuer", "status_list.unreachable")
     assert status["reason"]["en"] == (
-        "Status could not be established: Sakura Logistics's status list unreachable since 2026-11-23 09:00:00 UTC "
+        "Status could not be established: Sakura Logistics's status list unreachable since 2026-11-23 18:00:00 JST "
         "(https://issuer.test/employer/status/1 answered HTTP 503). "
         "This is a failure of the issuer's infrastructure, not of the resident.")
     assert status["reason"]["ja"].startswith(
-        "失効状態を確認できませんでした。さくら物流の失効リストを2026年11月23日 09:00:00（UTC）から取得できません")
+        "失効状態を確認できませんでした。さくら物流の失効リストを2026年11月23日 18:00:00（日本時間）から取得できません")
     assert all(c["party"] != "resident" for c in result["result"]["checks"])
 
     # Ten minutes later it still fails, and it is still unreachable since the first failure.
     world.clock.now = NOW + timedelta(minutes=10)
     later = _status(await _verify(world, world.credential()))
-    assert "unreachable since 2026-11-23 09:00:00 UTC" in later["reason"]["en"]
+    assert "unreachable since 2026-11-23 18:00:00 JST" in later["reason"]["en"]
     assert world.issuer.hits.count("status") == 2  # retried after the 30 s pause, not kept as failed
 
     world.issuer.answer = None

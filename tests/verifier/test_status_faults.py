@@ -185,7 +185,7 @@ async def test_a_failing_status_list_is_explained_in_time_and_spares_other_issue
         assert (status["outcome"], status["party"], status["code"]) == ("failed", "issuer", "status_list.unreachable"), \
             result["result"]["checks"]
         assert status["reason"]["en"].startswith(
-            f"Status could not be established: Issuer {fault}'s status list unreachable since 2026-11-23 09:00:00 UTC "
+            f"Status could not be established: Issuer {fault}'s status list unreachable since 2026-11-23 18:00:00 JST "
             f"({iss}/status-lists/1 ")
         assert FAULTS[fault] in status["reason"]["en"]
         assert status["reason"]["en"].endswith("This is a failure of the issuer's infrastructure, not of the resident.")

@@ -78,7 +78,7 @@ async def test_account_locks_after_repeated_failures(wallet_only: Alone) -> None
         assert_error(await client.post("/session", json={"username": "mai", "password": "guess"}), 401, "invalid_grant")
     locked = await client.post("/session", json={"username": "mai", "password": "guess"})
     body = assert_error(locked, 429, "account_locked")
-    assert "locked until 2026-11-23 09:10 UTC" in body["error_description"]
+    assert "locked until 2026-11-23 18:10 JST" in body["error_description"]
     assert int(locked.headers["retry-after"]) == 601
     # While locked, even the right password is refused, and nothing is checked.
     assert_error(await client.post("/session", json={"username": "mai", "password": PASSWORD}), 429, "account_locked")

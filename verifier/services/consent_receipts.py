@@ -31,6 +31,7 @@ from tsunagu.dcql import DcqlQuery, requested_claims
 from tsunagu.errors import JoseError, JwkError, TsunaguError
 from tsunagu.explain import Check, Party, explain_error
 from tsunagu.jwk import PublicJwk, parse_jwks
+from tsunagu.local_time import japan_time, japan_time_ja
 from tsunagu.service.http import FetchError, fetch_bounded
 from tsunagu.settings import is_loopback_url
 
@@ -114,9 +115,9 @@ async def check_consent_receipt(
         return ReceiptCheck(_problem(problem, failed=required))
     except TsunaguError as error:
         return ReceiptCheck(_error_check(error, failed=required))
-    en = (f"The resident's consent {receipt.consent_id} (granted {receipt.granted_at:%Y-%m-%d %H:%M} UTC, "
+    en = (f"The resident's consent {receipt.consent_id} (granted {japan_time(receipt.granted_at)}, "
           f"{receipt.access_type}) covers this purpose, retention and the claims received.")
-    ja = (f"本人の同意（{receipt.consent_id}、{receipt.granted_at:%Y-%m-%d %H:%M} UTC）は、"
+    ja = (f"本人の同意（{receipt.consent_id}、{japan_time_ja(receipt.granted_at)}）は、"
           "この目的・保存期間・受け取った項目と一致しています。")
     return ReceiptCheck(Check(CHECK_ID, "passed", en, ja), receipt, token)
 

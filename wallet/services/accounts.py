@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from ..errors import AccountLocked, InvalidLogin, InvalidResidentRequest, InvalidSessionToken, UsernameTaken
 from ..settings import WalletSettings
 from ..tables import WalletResident, WalletSession
+from tsunagu.local_time import japan_time
 from tsunagu.service.database import utc
 
 __all__ = [
@@ -188,7 +189,7 @@ def _count_failure(session: Session, settings: WalletSettings, resident_id: str,
 
 def _locked(until: datetime, now: datetime) -> AccountLocked:
     return AccountLocked(
-        f"Too many wrong passwords in a row: this account is locked until {until:%Y-%m-%d %H:%M} UTC. "
+        f"Too many wrong passwords in a row: this account is locked until {japan_time(until)}. "
         "Please try again after that time.",
         until=until,
         retry_after=int((until - now).total_seconds()) + 1,

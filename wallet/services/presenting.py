@@ -48,6 +48,7 @@ from tsunagu.claims_path import ClaimsPath, format_claims_path
 from tsunagu.dcql import CandidateMatch, ClaimsOption, CredentialQuery, DcqlQuery, PresentedCredential, check_vp_token
 from tsunagu.errors import DcqlNotSatisfied, TsunaguError
 from tsunagu.kb_jwt import KeyBindingRequest
+from tsunagu.local_time import japan_date
 from tsunagu.oid4vci.errors import safe_description
 from tsunagu.oid4vp import build_authorization_error_form, build_authorization_response_form
 from tsunagu.oid4vp.form import encode_form
@@ -145,7 +146,7 @@ def _choose(query: DcqlQuery, matching: Matching, approval: Approval) -> dict[st
 
 def _not_presentable(excluded: Excluded) -> CredentialNotPresentable:
     state, name = excluded.state, excluded.held.display["credential"]["en"]
-    day = state.since.date().isoformat() if state.since is not None else None
+    day = japan_date(state.since) if state.since is not None else None
     details = {"credential_id": excluded.held.row.id, "status": state.status}
     if state.status == "revoked":
         listed = f" (status list of {day})" if day else ""

@@ -26,7 +26,7 @@ from .routes import admin, metadata, oid4vci, status_lists
 from .services.keys import ensure_signing_keys
 from .services.status_lists import StatusListCache
 from .settings import IssuerSettings
-from .tables import TABLES
+from .tables import SCHEMA
 
 __all__ = ["create_app"]
 
@@ -55,7 +55,7 @@ def create_app(settings: IssuerSettings, *, http: httpx.AsyncClient | None = Non
         title="Tsunagu issuer",
         description=DESCRIPTION,
         settings=settings,
-        tables=TABLES,
+        schema=SCHEMA,
         http=http,
         clock=clock,
         core_to_wire=CORE_TO_WIRE,

@@ -11,9 +11,12 @@ kept (OpenID4VCI §14.3), only a record of them for revocation and look-up.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import DDL, Column, Index, LargeBinary, Table, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+
+from tsunagu.service.schema import ServiceSchema
 
 __all__ = [
     "IssuerSigningKey",
@@ -29,6 +32,7 @@ __all__ = [
     "IssuerStatusListToken",
     "IssuerAuditEvent",
     "TABLES",
+    "SCHEMA",
 ]
 
 
@@ -286,3 +290,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     IssuerStatusListToken,
     IssuerAuditEvent,
 )
+
+#: The tables above, and the migrations in ``issuer/migrations/`` that build and change them.
+SCHEMA = ServiceSchema("issuer", TABLES, Path(__file__).with_name("migrations"))

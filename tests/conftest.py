@@ -59,6 +59,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _database(request.param, tmp_path, "service")
 
 
+@pytest.fixture
+def postgresql_url(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database, for what only PostgreSQL has."""
+    yield from _database("postgresql", tmp_path, "service")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """Empty databases for the three services, all on the same backend."""

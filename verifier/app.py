@@ -18,7 +18,7 @@ from .retention import install_retention_jobs
 from .routes import admin, consent_notifications, oid4vp
 from .services.issuer_documents import build_issuer_documents
 from .settings import VerifierSettings
-from .tables import TABLES
+from .tables import SCHEMA
 
 __all__ = ["create_app"]
 
@@ -41,7 +41,7 @@ wallet is sent a signed acknowledgement then too (`GET /admin/{tenant}/consents/
 def create_app(
     settings: VerifierSettings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None
 ) -> FastAPI:
-    app = build_service_app(title="Tsunagu verifier", description=DESCRIPTION, settings=settings, tables=TABLES,
+    app = build_service_app(title="Tsunagu verifier", description=DESCRIPTION, settings=settings, schema=SCHEMA,
                             http=http, clock=clock)
     # One per process: its cache and its single-flight fetches are shared by all verifications.
     app.state.issuer_documents = build_issuer_documents(settings, app.state.http, registry=lambda: app.state.registry,

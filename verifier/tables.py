@@ -7,14 +7,16 @@ them back naive, and readers treat a naive time as UTC.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Text
 from sqlmodel import Field, SQLModel
 
 from tsunagu.service.outbox import OutboxMessage
+from tsunagu.service.schema import ServiceSchema
 
 __all__ = ["VerifierTenant", "VerifierRequest", "VerifierConsentReceipt", "VerifierConsentNotice", "VerifierOutbox",
-           "TABLES"]
+           "TABLES", "SCHEMA"]
 
 
 class VerifierTenant(SQLModel, table=True):
@@ -137,5 +139,8 @@ class VerifierOutbox(OutboxMessage, table=True):
     consent_id: str = Field(index=True)
 
 
-TABLES: list[type[SQLModel]] = [VerifierTenant, VerifierRequest, VerifierConsentReceipt, VerifierConsentNotice,
-                                VerifierOutbox]
+TABLES: tuple[type[SQLModel], ...] = (VerifierTenant, VerifierRequest, VerifierConsentReceipt, VerifierConsentNotice,
+                                      VerifierOutbox)
+
+#: The tables above, and the migrations in ``verifier/migrations/`` that build and change them.
+SCHEMA = ServiceSchema("verifier", TABLES, Path(__file__).with_name("migrations"))

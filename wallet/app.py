@@ -40,7 +40,7 @@ from .routes import (
 from .services.receipts import receipt_key
 from .settings import WalletSettings
 from .status_refresh import install_status_refresh
-from .tables import TABLES
+from .tables import SCHEMA
 
 __all__ = ["create_app"]
 
@@ -83,7 +83,7 @@ CORE_TO_WIRE: dict[type[TsunaguError], type[ProtocolError]] = {
 
 def create_app(settings: WalletSettings, *, http: httpx.AsyncClient | None = None,
                clock: Clock | None = None) -> FastAPI:
-    app = build_service_app(title="Tsunagu wallet", description=DESCRIPTION, settings=settings, tables=TABLES,
+    app = build_service_app(title="Tsunagu wallet", description=DESCRIPTION, settings=settings, schema=SCHEMA,
                             http=http, clock=clock, core_to_wire=CORE_TO_WIRE)
     app.include_router(admin.router)
     app.include_router(session.router)

@@ -10,6 +10,7 @@ when the resident asks. Times are stored in UTC; SQLite gives them back naive, r
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
@@ -17,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from tsunagu.encoding import json_loads
 from tsunagu.service.outbox import OutboxMessage
+from tsunagu.service.schema import ServiceSchema
 
 __all__ = [
     "WalletResident",
@@ -35,6 +37,7 @@ __all__ = [
     "WalletOutbox",
     "WalletDeletionAck",
     "TABLES",
+    "SCHEMA",
 ]
 
 
@@ -396,3 +399,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     WalletOutbox,
     WalletDeletionAck,
 )
+
+#: The tables above, and the migrations in ``wallet/migrations/`` that build and change them.
+SCHEMA = ServiceSchema("wallet", TABLES, Path(__file__).with_name("migrations"))

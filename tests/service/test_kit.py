@@ -60,7 +60,7 @@ def make_app(tmp_path: Path, **overrides: object) -> FastAPI:
         **overrides,  # type: ignore[arg-type]
     )
     app = build_service_app(
-        title="kit", description="", settings=settings, tables=[], core_to_wire={CoreFailureForTest: MappedWire}
+        title="kit", description="", settings=settings, schema=None, core_to_wire={CoreFailureForTest: MappedWire}
     )
 
     @app.post("/protocol")

@@ -18,6 +18,7 @@ from .base import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CliError, Handler, InputEr
 from .admin import add_issuer_commands, add_verifier_commands
 from .demo import add_demo_command
 from .keys import add_keys_commands
+from .schema import add_schema_commands
 from .serve import add_serve_commands
 from .sd_jwt import add_sd_jwt_commands
 from .status_list import add_status_list_commands
@@ -32,6 +33,7 @@ COMMAND_GROUPS: list[Callable[[Subcommands], None]] = [
     add_sd_jwt_commands,
     add_status_list_commands,
     add_keys_commands,
+    add_schema_commands,
 ]
 
 

@@ -16,7 +16,7 @@ Every error response carries ``Cache-Control: no-store`` (RFC 6749 §5.1, OpenID
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 
@@ -25,7 +25,6 @@ from authlib.oauth2.base import OAuth2Error
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlmodel import SQLModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,8 +32,9 @@ from ..errors import ProtocolError, TsunaguError
 from ..oid4vci import safe_description
 from ..settings import BaseServiceSettings
 from .clock import Clock, utc_now
-from .database import create_db_engine, create_tables
+from .database import create_db_engine
 from .registry import load_registry
+from .schema import ServiceSchema, migrate
 
 __all__ = ["build_service_app", "install_error_handlers", "error_response", "BodySizeLimitMiddleware"]
 
@@ -48,15 +48,15 @@ def build_service_app(
     title: str,
     description: str,
     settings: BaseServiceSettings,
-    tables: Sequence[type[SQLModel]],
+    schema: ServiceSchema | None,
     http: httpx.AsyncClient | None = None,
     clock: Clock | None = None,
     core_to_wire: Mapping[type[TsunaguError], type[ProtocolError]] | None = None,
 ) -> FastAPI:
     """A FastAPI app with settings, engine, clock, outbound client and trust registry in ``app.state``.
 
-    The tables are created here, not at import, so a test's ``tmp_path`` database is ready as soon
-    as ``create_app`` returns. An outbound client passed in (a test routing to other apps in the
+    The database is brought to the newest schema here (``schema.migrate``), not at import, so a
+    test's ``tmp_path`` database is ready as soon as ``create_app`` returns; ``None`` has no tables. An outbound client passed in (a test routing to other apps in the
     same process) is the caller's to close; one made here is closed at shutdown.
     """
     owned_client = http is None
@@ -77,7 +77,8 @@ def build_service_app(
     app.state.clock = clock or utc_now
     app.state.http = client
     app.state.registry = load_registry(settings, now=app.state.clock())
-    create_tables(app.state.engine, tables)
+    if schema is not None:
+        migrate(app.state.engine, schema)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app, core_to_wire=core_to_wire or {})
     return app

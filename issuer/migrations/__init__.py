@@ -1,0 +1,1 @@
+"""The issuer service's schema migrations, oldest first (``tsunagu schema revision issuer`` adds one)."""

@@ -1,0 +1,1 @@
+"""The verifier service's schema migrations, oldest first (``tsunagu schema revision verifier`` adds one)."""

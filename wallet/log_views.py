@@ -19,6 +19,7 @@ from tsunagu.trust import TrustRegistry
 from .schemas import EventView, LocalizedText, PurposeView, VerifierView
 from .services import history
 from .status_views import event_view as credential_event_view
+from .status_views import detail_time, local_date
 from .tables import WalletEvent
 
 __all__ = ["log_event_view"]
@@ -155,7 +156,7 @@ def _summary(kind: str, details: Mapping[str, Any], verifier: VerifierView | Non
                                     "no address for that.",
                                  ja=f"{who.ja}に同意の終了を通知できませんでした（信頼レジストリに通知先がありません）。")
         case history.DELETION_ACKNOWLEDGED if details.get("outcome") == "retained":
-            until = str(details.get("retain_until") or "?")[:10]
+            until = local_date(detail_time(details.get("retain_until")))
             basis = str(details.get("legal_basis") or "?")
             return LocalizedText(en=f"{who.en} says it keeps your data until {until}, as required by {basis}.",
                                  ja=f"{who.ja}は{basis}に基づき、{until}までデータを保管すると回答しました。")

@@ -21,7 +21,7 @@ from .services import history
 from .services.status import StatusState
 from .tables import WalletEvent
 
-__all__ = ["status_text", "status_check_view", "event_view", "local_date"]
+__all__ = ["status_text", "status_check_view", "event_view", "local_date", "detail_time"]
 
 def local_date(moment: datetime | None) -> str:
     return japan_date(moment) if moment is not None else "?"
@@ -94,14 +94,15 @@ def _names(details: Mapping[str, Any], registry: TrustRegistry | None) -> tuple[
     return issuer, text(details.get("credential_name"), str(details.get("vct") or "a credential"))
 
 
-def _moment(value: object) -> datetime | None:
+def detail_time(value: object) -> datetime | None:
+    """A time stored in an event's details (ISO 8601), or None."""
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def event_view(row: WalletEvent, registry: TrustRegistry | None) -> EventView:
     details: dict[str, Any] = json_loads(row.details)
     issuer, credential = _names(details, registry)
-    day = local_date(_moment(details.get("status_list_iat")))
+    day = local_date(detail_time(details.get("status_list_iat")))
     match row.kind:
         case history.CREDENTIAL_REVOKED:
             summary = LocalizedText(en=f"{issuer.en} revoked your {credential.en} (status list of {day}).",
@@ -113,7 +114,7 @@ def event_view(row: WalletEvent, registry: TrustRegistry | None) -> EventView:
             summary = LocalizedText(en=f"Your {credential.en} from {issuer.en} is valid again (status list of {day}).",
                                     ja=f"{issuer.ja}の{credential.ja}が再び有効になりました（{day}付のステータスリスト）。")
         case history.CREDENTIAL_EXPIRED:
-            expired = local_date(_moment(details.get("exp")))
+            expired = local_date(detail_time(details.get("exp")))
             summary = LocalizedText(en=f"Your {credential.en} from {issuer.en} expired on {expired}.",
                                     ja=f"{issuer.ja}の{credential.ja}は{expired}に有効期限が切れました。")
         case _:

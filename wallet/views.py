@@ -222,6 +222,21 @@ def _with_notification(text: LocalizedText, row: WalletConsent, state: Notificat
         ja=f"{text.ja}{row.verifier_name_ja}にデータ削除を依頼できませんでした。")
 
 
+def _with_deletion(text: LocalizedText, row: WalletConsent, ack: WalletDeletionAck | None) -> LocalizedText:
+    """The verifier's latest signed word on your data, so the sentence answers "have they deleted it?"."""
+    if ack is None:
+        return text
+    name_en, name_ja, day = row.verifier_name_en, row.verifier_name_ja, local_date(utc(ack.received_at))
+    if ack.outcome == "retained":
+        until = local_date(utc(ack.retain_until)) if ack.retain_until else "?"
+        basis = ack.legal_basis or "?"
+        return LocalizedText(en=f"{text.en} {name_en} said on {day} that it keeps your data until {until}, as required "
+                                f"by {basis}.",
+                             ja=f"{text.ja}{name_ja}は{basis}に基づき{until}までデータを保管すると{day}に回答しました。")
+    return LocalizedText(en=f"{text.en} {name_en} confirmed on {day} that it deleted your data.",
+                         ja=f"{text.ja}{name_ja}は{day}にデータの削除を確認しました。")
+
+
 def _notification(state: NotificationState | None) -> NotificationView | None:
     if state is None:
         return None
@@ -253,7 +268,8 @@ def consent_view(row: WalletConsent, registry: TrustRegistry | None,
         legal_basis=row.legal_basis, access_type="ongoing" if row.access_type == "ongoing" else "one-time",
         expires_at=utc(row.expires_at) if row.expires_at else None, status=row.status,  # type: ignore[arg-type]
         status_changed_at=utc(row.status_changed_at) if row.status_changed_at else None,
-        status_text=_with_notification(_consent_status_text(row), row, notification), has_receipt=row.receipt is not None,
+        status_text=_with_deletion(_with_notification(_consent_status_text(row), row, notification), row, deletion),
+        has_receipt=row.receipt is not None,
         purpose_override=row.beyond_purpose is not None,
         beyond_purpose=_paths(row.beyond_purpose) if row.beyond_purpose is not None else {},
         history=[ConsentEventView(from_status=e.from_status, to_status=e.to_status, at=utc(e.at),  # type: ignore[arg-type]

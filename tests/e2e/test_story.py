@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tsunagu.cli.demo_story import EMPLOYMENT_CLAIMS
+from tsunagu.local_time import japan_date
 
 from .conftest import World
 
@@ -76,6 +77,9 @@ async def test_the_demo_story(world: World) -> None:
     # Mai withdraws: the landlord is told, deletes what it received under the consent, and says so, signed.
     assert outcome.withdrawn_consent["status"] == "revoked"
     assert outcome.withdrawn_consent["deletion"]["outcome"] == "deleted"
+    assert outcome.withdrawn_consent["status_text"]["en"].endswith("Sakura Homes confirmed on "
+                                                                   f"{japan_date(world.clocks['wallet'].now)} "
+                                                                   "that it deleted your data.")
     assert outcome.landlord_holdings["status"] == "revoked"
     assert not any(r["held"] for r in outcome.landlord_holdings["requests"])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -101,6 +101,8 @@ async def test_a_revoke_tells_the_verifier_at_once_and_records_its_acknowledgeme
     shown = (await world.wallet.get(f"/consents/{consent['id']}", headers=mai)).json()
     assert shown["notification"]["status"] == "delivered" and shown["notification"]["attempts"] == 1
     assert shown["deletion"]["outcome"] == "deleted" and shown["deletion"]["legal_basis"] is None
+    assert shown["status_text"]["en"].endswith(" Sakura Homes confirmed on 2026-11-23 that it deleted your data.")
+    assert shown["status_text"]["ja"].endswith("さくら不動産は2026-11-23にデータの削除を確認しました。")
     kinds = await _kinds(world, mai)
     assert kinds[:3] == ["deletion_acknowledged", "notification_delivered", "consent_revoked"]
     log = (await world.wallet.get("/events", headers=mai, params={"kind": "deletion_acknowledged"})).json()
@@ -298,12 +300,18 @@ async def test_a_deletion_ack_at_retention_end_is_recorded_once(world: World) ->
     world.clock.advance(seconds=1)
     retained = ack_token(world, consent["id"], event_jti=None, outcome="retained", jti="ack-2",
                          legal_basis="Act on Prevention of Transfer of Criminal Proceeds, Art. 6",
-                         retain_until=(world.clock.now + timedelta(days=365 * 7)).replace(microsecond=0))
+                         retain_until=datetime(2033, 11, 22, 20, 0, tzinfo=timezone.utc))  # the 23rd in Japan
     assert (await _post_ack(world, retained)).json()["outcome"] == "retained"
     shown = (await world.wallet.get(f"/consents/{consent['id']}", headers=mai)).json()
     assert shown["deletion"]["outcome"] == "retained"
     assert shown["deletion"]["legal_basis"].startswith("Act on Prevention")
     assert shown["deletion"]["retain_until"] is not None
+    assert shown["status_text"]["en"].endswith(
+        "Sakura Homes said on 2026-11-23 that it keeps your data until 2033-11-23, as required by "
+        "Act on Prevention of Transfer of Criminal Proceeds, Art. 6.")
+    log = (await world.wallet.get("/events", headers=mai, params={"kind": "deletion_acknowledged"})).json()
+    assert log[0]["summary"]["en"] == ("Sakura Homes says it keeps your data until 2033-11-23, as required by "
+                                    "Act on Prevention of Transfer of Criminal Proceeds, Art. 6.")
 
 
 async def test_a_deletion_ack_that_does_not_check_out_is_refused(world: World) -> None:

@@ -298,12 +298,10 @@ class Story:
             if (consent.get("notification") or {}).get("status") != "pending":
                 break
             await self.pause(0.25)
-        deletion = consent.get("deletion") or {}
         self.narrate("wallet: Mai withdraws her consent",
                      "Mai revokes the guarantor's ongoing access. From that moment no refresh succeeds; her wallet "
                      "sends Sakura Homes a signed revocation, which deletes what it received and answers with a "
-                     f"signed acknowledgement:\n  notification: {(consent.get('notification') or {}).get('status')}, "
-                     f"deletion: {deletion.get('outcome')} at {deletion.get('acknowledged_at')}")
+                     f"signed acknowledgement. Her wallet now says:\n  {consent['status_text']['en']}")
         return consent
 
     async def holdings(self, tenant: str, consent_id: str) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def migrate(engine: Engine, schema: ServiceSchema) -> None:
     Raises: SchemaError, when tables exist without a version and differ from the first version.
     """
     head = _head(schema)
-    with engine.connect() as connection, _foreign_keys_deferred_on_sqlite(connection):
+    with engine.connect() as connection, _foreign_keys_off_on_sqlite(connection):
         _lock(connection, schema)
         context = _context(connection, schema)
         current = context.get_current_revision()
@@ -159,7 +159,7 @@ def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationCont
 
 
 @contextmanager
-def _foreign_keys_deferred_on_sqlite(connection: Connection) -> Iterator[None]:
+def _foreign_keys_off_on_sqlite(connection: Connection) -> Iterator[None]:
     """SQLite changes a table by copying it and dropping the old one, which fails (or cascades) while the
     rows of other tables refer to it and foreign keys are enforced. The pragma only takes effect outside a
     transaction, so it is turned off before the lock and back on for the pooled connection's next user;

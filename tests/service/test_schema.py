@@ -152,6 +152,29 @@ def test_a_database_at_an_older_version_is_upgraded_keeping_its_rows(engine: Eng
     assert "note" in {column["name"] for column in inspect(engine).get_columns("wallet_resident")}
 
 
+def test_a_migration_that_fails_leaves_the_database_as_it_was(engine: Engine, tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    shutil.copy(next(WALLET.versions.glob("0001_*.py")), versions)
+    (versions / "0002_half_done.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = '0002'\ndown_revision = '0001'\n"
+        "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
+        "    op.add_column('wallet_resident', sa.Column('note', sa.Text(), nullable=True))\n"
+        "    op.execute('UPDATE wallet_resident SET display_name = NULL')\n")  # NOT NULL: fails midway
+    later = ServiceSchema("wallet", WALLET.tables, versions)
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(later, connection), "0001")
+        connection.commit()
+    _add_resident(engine)
+
+    with pytest.raises(Exception, match="(?i)not.null"):
+        migrate(engine, later)
+
+    assert (_version(engine, later), _residents(engine)) == ("0001", ["Mai Nguyen"])
+    assert "note" not in {column["name"] for column in inspect(engine).get_columns("wallet_resident")}
+    migrate(engine, WALLET)  # the version that shipped still starts on it
+
+
 def test_workers_starting_together_on_an_empty_database_migrate_it_once(database_url: str) -> None:
     engines = [create_db_engine(database_url) for _ in range(4)]
     start, failures = threading.Barrier(len(engines)), []

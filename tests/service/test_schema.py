@@ -216,3 +216,29 @@ def test_the_revision_command_writes_the_next_script_only_when_the_models_change
     written = json.loads(capsys.readouterr().out)  # stdout is JSON only; Alembic's progress went to stderr
     assert (written["revision"], Path(written["path"]).name) == ("0001", "0001_first_schema.py")
     assert "op.create_table('wallet_consent'" in Path(written["path"]).read_text()
+
+
+def test_the_upgrade_command_migrates_a_deployments_database_and_says_what_it_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tsunagu.cli import main
+    from tsunagu.cli.demo_deployment import build_demo_deployment
+
+    deployment = build_demo_deployment(tmp_path / "demo", now=CREATED, base_port=18000)
+    config = tmp_path / "demo" / "wallet.toml"
+    assert main(["schema", "upgrade", "wallet", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"service": "wallet", "action": "created", "from": None, "to": "0001"}
+    assert main(["schema", "upgrade", "wallet", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "up_to_date"
+
+    engine = create_db_engine(deployment.wallet.database_url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {WALLET.version_table}"))
+        connection.execute(text("DROP TABLE wallet_outbox"))
+    engine.dispose()
+    assert main(["schema", "upgrade", "wallet", "--config", str(config)]) == 2
+    refused = json.loads(capsys.readouterr().err)
+    assert refused["code"] == "schema.unknown" and "differ from the first version" in refused["reason"]
+
+    assert main(["schema", "upgrade", "wallet", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in json.loads(capsys.readouterr().err)["reason"]

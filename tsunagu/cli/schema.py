@@ -1,10 +1,14 @@
-"""``tsunagu schema``: for developers, a new migration from what changed in a service's models.
+"""``tsunagu schema``: bring a service's database up to date, and write a new migration.
 
-``tsunagu schema revision wallet --message "keep the consent's language"`` builds a scratch SQLite
-database with the service's existing migrations, compares it with the models, and writes the
-difference as the next numbered script in ``wallet/migrations/``. Read it before committing:
-Alembic cannot tell a renamed column from a dropped and an added one, nor write data migrations.
-Services apply migrations themselves when they start (docs/operations.md, "Schema migrations").
+Services migrate their own database when they start (docs/operations.md, "Schema migrations");
+``tsunagu schema upgrade wallet --config wallet.toml`` does only that and exits, for deployments
+that migrate as a separate step before starting the new workers.
+
+For developers, ``tsunagu schema revision wallet --message "keep the consent's language"`` builds a
+scratch SQLite database with the service's existing migrations, compares it with the models, and
+writes the difference as the next numbered script in ``wallet/migrations/``. Read it before
+committing: Alembic cannot tell a renamed column from a dropped and an added one, nor write data
+migrations.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import EXIT_OK, Subcommands, UsageError, print_json
-from .serve import SERVICES
+from .serve import SERVICES, service_settings
 
 if TYPE_CHECKING:
     from ..service.schema import ServiceSchema
@@ -27,8 +31,12 @@ __all__ = ["add_schema_commands", "service_schema"]
 
 
 def add_schema_commands(subcommands: Subcommands) -> None:
-    schema = subcommands.add_parser("schema", help="database schema migrations (for developers)")
+    schema = subcommands.add_parser("schema", help="database schema migrations")
     commands = schema.add_subparsers(dest="schema_command", metavar="COMMAND", required=True)
+    upgrade = commands.add_parser("upgrade", help="bring a service's database to the newest schema, then exit")
+    upgrade.add_argument("service", choices=list(SERVICES))
+    upgrade.add_argument("--config", type=Path, help="TOML settings file (environment variables override it)")
+    upgrade.set_defaults(handler=_upgrade)
     revision = commands.add_parser("revision", help="write the next migration from the models' changes")
     revision.add_argument("service", choices=list(SERVICES))
     revision.add_argument("--message", "-m", required=True, help="what the migration does, in a few words")
@@ -41,6 +49,21 @@ def service_schema(service: str) -> ServiceSchema:
     schema = import_module(f"{service}.tables").SCHEMA
     assert isinstance(schema, ServiceSchema)
     return schema
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from ..service.database import create_db_engine
+    from ..service.schema import migrate
+
+    settings = service_settings(args.service, args.config)
+    engine = create_db_engine(settings.database_url)
+    try:  # a SchemaError is a TsunaguError: main() prints it as JSON and exits 2
+        migrated = migrate(engine, service_schema(args.service))
+    finally:
+        engine.dispose()
+    print_json({"service": migrated.service, "action": migrated.action, "from": migrated.before,
+                "to": migrated.after})
+    return EXIT_OK
 
 
 def _revision(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from ..settings import BaseServiceSettings, load_settings
 from .base import EXIT_OK, InputError, Subcommands
 
-__all__ = ["add_serve_commands", "SERVICES", "service_app", "settings_class"]
+__all__ = ["add_serve_commands", "SERVICES", "service_app", "settings_class", "service_settings"]
 
 #: Service name → (settings module and class, app factory module).
 SERVICES: dict[str, tuple[str, str, str]] = {
@@ -48,16 +48,23 @@ def add_serve_commands(subcommands: Subcommands) -> None:
     command.set_defaults(handler=_serve)
 
 
+def service_settings(service: str, config: Path | None) -> BaseServiceSettings:
+    """The service's settings from ``config`` (TOML), overridden by its environment variables.
+
+    Raises: InputError, naming the missing file or each bad or missing setting.
+    """
+    if config is not None and not config.is_file():
+        raise InputError(f"the settings file {str(config)!r} does not exist", path=str(config))
+    try:
+        return load_settings(settings_class(service), config)
+    except ValueError as exc:  # pydantic's ValidationError: name each bad or missing setting
+        raise InputError(f"the {service} settings are not valid: {exc}") from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    cls = settings_class(args.service)
-    if args.config is not None and not args.config.is_file():
-        raise InputError(f"the settings file {str(args.config)!r} does not exist", path=str(args.config))
-    try:
-        settings = load_settings(cls, args.config)
-    except ValueError as exc:  # pydantic's ValidationError: name each bad or missing setting
-        raise InputError(f"the {args.service} settings are not valid: {exc}") from None
+    settings = service_settings(args.service, args.config)
     parts = urlsplit(settings.public_url)
     host = args.host or parts.hostname or "127.0.0.1"
     port = args.port or parts.port or (443 if parts.scheme == "https" else 80)

@@ -78,7 +78,9 @@ def build_service_app(
     app.state.http = client
     app.state.registry = load_registry(settings, now=app.state.clock())
     if schema is not None:
-        migrate(app.state.engine, schema)
+        migrated = migrate(app.state.engine, schema)
+        if migrated.action != "up_to_date":
+            log.info("%s database schema %s: %s -> %s", migrated.service, migrated.action, migrated.before, migrated.after)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app, core_to_wire=core_to_wire or {})
     return app

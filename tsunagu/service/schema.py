@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -38,7 +38,7 @@ from sqlmodel import SQLModel
 from ..errors import TsunaguError
 from .database import is_sqlite
 
-__all__ = ["ServiceSchema", "SchemaError", "migrate", "alembic_config", "schema_differences"]
+__all__ = ["ServiceSchema", "SchemaError", "Migrated", "migrate", "alembic_config", "schema_differences"]
 
 #: The shared ``env.py`` and revision template; each service's scripts live in its own folder.
 _ALEMBIC_HOME: Final = Path(__file__).with_name("alembic_env")
@@ -71,6 +71,16 @@ class ServiceSchema:
         return type_ != "table" or name in self.table_names
 
 
+@dataclass(frozen=True)
+class Migrated:
+    """What :func:`migrate` found and did: ``before`` is ``None`` for a database without a version."""
+
+    service: str
+    action: Literal["up_to_date", "created", "adopted", "upgraded"]
+    before: str | None
+    after: str
+
+
 def alembic_config(schema: ServiceSchema, connection: Connection | None = None) -> Config:
     """An Alembic configuration for ``schema``, without an ``alembic.ini``: ``env.py`` reads ``attributes``."""
     config = Config()
@@ -98,7 +108,7 @@ def _base(schema: ServiceSchema) -> str:
     return bases[0]
 
 
-def migrate(engine: Engine, schema: ServiceSchema) -> None:
+def migrate(engine: Engine, schema: ServiceSchema) -> Migrated:
     """Bring the service's tables to the newest version (see the module's description).
 
     Raises: SchemaError, when tables exist without a version and differ from the first version.
@@ -110,13 +120,16 @@ def migrate(engine: Engine, schema: ServiceSchema) -> None:
         current = context.get_current_revision()
         if current == head:
             connection.rollback()
-            return
+            return Migrated(schema.service, "up_to_date", current, head)
+        action: Literal["created", "adopted", "upgraded"]
         if current is None:
-            _adopt(connection, schema, context, head)
+            action = _adopt(connection, schema, context, head)
         else:
             command.upgrade(alembic_config(schema, connection), "head")
             _check_foreign_keys(connection)
+            action = "upgraded"
         connection.commit()
+        return Migrated(schema.service, action, current, head)
 
 
 def schema_differences(connection: Connection, schema: ServiceSchema) -> list[Any]:
@@ -135,12 +148,13 @@ def _context(connection: Connection, schema: ServiceSchema) -> MigrationContext:
     })
 
 
-def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationContext, head: str) -> None:
+def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationContext,
+           head: str) -> Literal["created", "adopted"]:
     present = schema.table_names & set(inspect(connection).get_table_names())
     if not present:
         SQLModel.metadata.create_all(connection, tables=[model.__table__ for model in schema.tables])  # type: ignore[attr-defined]
         context.stamp(ScriptDirectory.from_config(alembic_config(schema)), head)
-        return
+        return "created"
     # Tables made by create_all before migrations existed: safe to adopt only if they are the first version's.
     first = _base(schema)
     if first != head:
@@ -156,6 +170,7 @@ def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationCont
             "made by a development build before schema migrations: recreate it (docs/operations.md, "
             "'Schema migrations')")
     context.stamp(ScriptDirectory.from_config(alembic_config(schema)), head)
+    return "adopted"
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from .urls import is_loopback_url
 
@@ -91,7 +91,8 @@ class BaseServiceSettings(BaseSettings):
 
 
 def load_settings(cls: type[S], path: Path | None = None, **overrides: Any) -> S:
-    """Settings of type ``cls`` from a TOML file (if given), overridden by ``overrides``.
+    """Settings of type ``cls`` from a TOML file (if given), overridden by the environment
+    (``TSUNAGU_<SERVICE>_<SETTING>``), overridden by ``overrides``.
 
     Relative paths in the file are resolved against the file's directory, so a deployment's
     config directory can be moved as a whole.
@@ -104,5 +105,8 @@ def load_settings(cls: type[S], path: Path | None = None, **overrides: Any) -> S
             if name in values and field.annotation in (Path, Path | None) and values[name] is not None:
                 candidate = Path(values[name])
                 values[name] = candidate if candidate.is_absolute() else (path.parent / candidate)
+    # pydantic-settings ranks arguments above the environment, and the file's values arrive as
+    # arguments: read the environment here too, so that it wins over the file as documented.
+    values.update(EnvSettingsSource(cls)())
     values.update(overrides)
     return cls(**values)

@@ -27,6 +27,7 @@ from tsunagu.service.http import (
     fetch_bounded,
 )
 from tsunagu.settings import BaseServiceSettings, load_settings
+from wallet.settings import WalletSettings
 
 MASTER_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
 
@@ -202,6 +203,19 @@ def test_settings_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     settings = load_settings(BaseServiceSettings, config)
     assert settings.public_url == "https://issuer.example.com"
     assert settings.trust_registry_path == tmp_path / "conf" / "registry.jwt"
+
+
+def test_the_environment_wins_over_the_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/operations.md: a setting in the environment overrides the same setting in the TOML file."""
+    config = tmp_path / "wallet.toml"
+    config.write_text(f'public_url = "https://wallet.example.com"\ndatabase_url = "sqlite:///in-the-file.db"\n'
+                      f'master_key = "{MASTER_KEY}"\nstatus_refresh_seconds = 3600\n')
+    monkeypatch.setenv("TSUNAGU_WALLET_DATABASE_URL", "postgresql+psycopg://tsunagu@db.internal/tsunagu_wallet")
+    monkeypatch.setenv("TSUNAGU_WALLET_STATUS_REFRESH_SECONDS", "60")
+    settings = load_settings(WalletSettings, config)
+    assert (settings.database_url, settings.status_refresh_seconds, settings.public_url) == (
+        "postgresql+psycopg://tsunagu@db.internal/tsunagu_wallet", 60, "https://wallet.example.com")
+    assert load_settings(WalletSettings, config, status_refresh_seconds=0).status_refresh_seconds == 0
 
 
 # --- bounded fetching -----------------------------------------------------------------------

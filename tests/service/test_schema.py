@@ -219,7 +219,7 @@ def test_the_revision_command_writes_the_next_script_only_when_the_models_change
 
 
 def test_the_upgrade_command_migrates_a_deployments_database_and_says_what_it_did(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tsunagu.cli import main
     from tsunagu.cli.demo_deployment import build_demo_deployment
@@ -242,3 +242,11 @@ def test_the_upgrade_command_migrates_a_deployments_database_and_says_what_it_di
 
     assert main(["schema", "upgrade", "wallet", "--config", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in json.loads(capsys.readouterr().err)["reason"]
+
+    nobody_listens = "postgresql+psycopg://tsunagu:s3cret@127.0.0.1:1/tsunagu_wallet"
+    monkeypatch.setenv("TSUNAGU_WALLET_DATABASE_URL", nobody_listens)  # the environment overrides the file
+    assert main(["schema", "upgrade", "wallet", "--config", str(config)]) == 2
+    unreachable = json.loads(capsys.readouterr().err)["reason"]
+    assert unreachable.startswith("the wallet database at postgresql+psycopg://tsunagu:***@127.0.0.1:1/tsunagu_wallet "
+                                  "could not be used")
+    assert "s3cret" not in unreachable

@@ -21,7 +21,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base import EXIT_OK, Subcommands, UsageError, print_json
+from .base import EXIT_OK, InputError, Subcommands, UsageError, print_json
 from .serve import SERVICES, service_settings
 
 if TYPE_CHECKING:
@@ -52,6 +52,9 @@ def service_schema(service: str) -> ServiceSchema:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
     from ..service.database import create_db_engine
     from ..service.schema import migrate
 
@@ -59,6 +62,9 @@ def _upgrade(args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database_url)
     try:  # a SchemaError is a TsunaguError: main() prints it as JSON and exits 2
         migrated = migrate(engine, service_schema(args.service))
+    except OperationalError as error:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise InputError(f"the {args.service} database at {where} could not be used: {error.orig}") from None
     finally:
         engine.dispose()
     print_json({"service": migrated.service, "action": migrated.action, "from": migrated.before,

@@ -74,7 +74,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 def _revision(args: argparse.Namespace) -> int:
     from alembic import command
-    from alembic.script import ScriptDirectory
+    from alembic.script import Script
 
     from ..service.database import create_db_engine
     from ..service.schema import alembic_config, schema_differences
@@ -93,11 +93,10 @@ def _revision(args: argparse.Namespace) -> int:
                     command.upgrade(config, "head")
                     if not schema_differences(connection, schema):
                         raise UsageError(f"the {args.service} models match its migrations: nothing to write")
-                command.revision(config, message=args.message, autogenerate=True, rev_id=rev_id)
+                script = command.revision(config, message=args.message, autogenerate=True, rev_id=rev_id)
                 connection.commit()
         finally:
             engine.dispose()
-    script = ScriptDirectory.from_config(alembic_config(schema)).get_revision(rev_id)
-    assert script is not None
+    assert isinstance(script, Script)  # one revision, not a merge of several heads
     print_json({"service": args.service, "revision": rev_id, "path": script.path})
     return EXIT_OK

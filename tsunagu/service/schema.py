@@ -93,16 +93,20 @@ def alembic_config(schema: ServiceSchema, connection: Connection | None = None) 
 
 
 @lru_cache(maxsize=None)
+def _scripts(schema: ServiceSchema) -> ScriptDirectory:
+    """The service's migration scripts, read once per process (every app a test builds migrates)."""
+    return ScriptDirectory.from_config(alembic_config(schema))
+
+
 def _head(schema: ServiceSchema) -> str:
-    head = ScriptDirectory.from_config(alembic_config(schema)).get_current_head()
+    head = _scripts(schema).get_current_head()
     if head is None:
         raise SchemaError(f"the {schema.service} service has no migrations in {schema.versions}")
     return head
 
 
-@lru_cache(maxsize=None)
 def _base(schema: ServiceSchema) -> str:
-    bases = ScriptDirectory.from_config(alembic_config(schema)).get_bases()
+    bases = _scripts(schema).get_bases()
     if len(bases) != 1:
         raise SchemaError(f"the {schema.service} service's migrations must start from one first version, not {bases}")
     return bases[0]
@@ -153,7 +157,7 @@ def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationCont
     present = schema.table_names & set(inspect(connection).get_table_names())
     if not present:
         SQLModel.metadata.create_all(connection, tables=[model.__table__ for model in schema.tables])  # type: ignore[attr-defined]
-        context.stamp(ScriptDirectory.from_config(alembic_config(schema)), head)
+        context.stamp(_scripts(schema), head)
         return "created"
     # Tables made by create_all before migrations existed: safe to adopt only if they are the first version's.
     first = _base(schema)
@@ -169,7 +173,7 @@ def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationCont
             f"version in {len(differences)} place(s) (first: {differences[0]!r}); nothing was changed. It was "
             "made by a development build before schema migrations: recreate it (docs/operations.md, "
             "'Schema migrations')")
-    context.stamp(ScriptDirectory.from_config(alembic_config(schema)), head)
+    context.stamp(_scripts(schema), head)
     return "adopted"
 
 

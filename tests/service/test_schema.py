@@ -122,26 +122,33 @@ def test_a_database_made_before_migrations_that_differs_is_refused_and_left_unto
     assert not inspect(engine).has_table("wallet_outbox")
 
 
+def _at_first_of_two_versions(engine: Engine, tmp_path: Path, name: str, upgrade: str) -> ServiceSchema:
+    """A stand-in later wallet schema (0001 as shipped, then ``0002_<name>`` running ``upgrade``, the body of
+    its ``upgrade()``), and ``engine``'s database built to 0001 only, holding Mai."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    shutil.copy(next(WALLET.versions.glob("0001_*.py")), versions)
+    (versions / f"0002_{name}.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = '0002'\ndown_revision = '0001'\n"
+        f"branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n{upgrade}")
+    later = ServiceSchema("wallet", WALLET.tables, versions)
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(later, connection), "0001")
+        connection.commit()
+    _add_resident(engine)
+    return later
+
+
 def test_a_database_at_an_older_version_is_upgraded_keeping_its_rows(engine: Engine, tmp_path: Path) -> None:
     """A stand-in second version of the wallet's schema: 0001 as shipped, then a column added to the residents.
 
     The batch is made to copy the table on SQLite, as any change beyond adding a column does there: the old
     table is dropped while the credentials refer to it, which fails if foreign keys are enforced meanwhile.
     """
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    shutil.copy(next(WALLET.versions.glob("0001_*.py")), versions)
-    (versions / "0002_resident_note.py").write_text(
-        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = '0002'\ndown_revision = '0001'\n"
-        "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
+    later = _at_first_of_two_versions(engine, tmp_path, "resident_note", (
         "    copy = 'always' if op.get_bind().dialect.name == 'sqlite' else 'auto'\n"
         "    with op.batch_alter_table('wallet_resident', recreate=copy) as batch_op:\n"
-        "        batch_op.add_column(sa.Column('note', sa.Text(), nullable=True))\n")
-    later = ServiceSchema("wallet", WALLET.tables, versions)
-    with engine.connect() as connection:
-        command.upgrade(alembic_config(later, connection), "0001")
-        connection.commit()
-    _add_resident(engine)
+        "        batch_op.add_column(sa.Column('note', sa.Text(), nullable=True))\n"))
     _add_credential(engine)
 
     migrate(engine, later)
@@ -153,19 +160,9 @@ def test_a_database_at_an_older_version_is_upgraded_keeping_its_rows(engine: Eng
 
 
 def test_a_migration_that_fails_leaves_the_database_as_it_was(engine: Engine, tmp_path: Path) -> None:
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    shutil.copy(next(WALLET.versions.glob("0001_*.py")), versions)
-    (versions / "0002_half_done.py").write_text(
-        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = '0002'\ndown_revision = '0001'\n"
-        "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
+    later = _at_first_of_two_versions(engine, tmp_path, "half_done", (
         "    op.add_column('wallet_resident', sa.Column('note', sa.Text(), nullable=True))\n"
-        "    op.execute('UPDATE wallet_resident SET display_name = NULL')\n")  # NOT NULL: fails midway
-    later = ServiceSchema("wallet", WALLET.tables, versions)
-    with engine.connect() as connection:
-        command.upgrade(alembic_config(later, connection), "0001")
-        connection.commit()
-    _add_resident(engine)
+        "    op.execute('UPDATE wallet_resident SET display_name = NULL')\n"))  # NOT NULL: fails midway
 
     with pytest.raises(Exception, match="(?i)not.null"):
         migrate(engine, later)

@@ -82,6 +82,13 @@ async def show_link(world: World, resident: dict[str, str], link: str) -> dict[s
     return shown
 
 
+async def mai_with_ongoing_consent(world: World, **request: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """Mai's login, once she holds a credential and has granted Sakura Homes ongoing access to it."""
+    mai = await world.resident()
+    await world.receive(mai)
+    return mai, await grant_ongoing(world, mai, **request)
+
+
 async def grant_ongoing(world: World, resident: dict[str, str], **request: Any) -> dict[str, Any]:
     """The landlord asks for ongoing access, the resident approves: the consent as she sees it."""
     link, path = request_link(world, **request)

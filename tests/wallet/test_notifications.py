@@ -30,8 +30,8 @@ from wallet.notifications import deliver_once
 from wallet.services import consents, notifying
 
 from .conftest import WALLET, World, assert_error
-from .consent_messages import ack_token, answer_with, grant_ongoing, login, request_link, show_link, \
-    stand_in_responses
+from .consent_messages import ack_token, answer_with, login, mai_with_ongoing_consent, request_link, \
+    show_link, stand_in_responses
 
 pytestmark = pytest.mark.anyio
 
@@ -84,9 +84,7 @@ async def _kinds(world: World, resident: dict[str, str]) -> list[str]:
 
 async def test_a_revoke_tells_the_verifier_at_once_and_records_its_acknowledgement(world: World) -> None:
     stand_in = await _stand_in(world)
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     revoked = await world.wallet.post(f"/consents/{consent['id']}/revoke", headers=mai)
     assert revoked.status_code == 200, revoked.text
 
@@ -112,9 +110,7 @@ async def test_a_revoke_tells_the_verifier_at_once_and_records_its_acknowledgeme
 async def test_the_event_is_written_in_the_transaction_of_the_revoke(world: World,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     await _stand_in(world)
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     app = world.wallet_app
     (owner,) = world.rows(f"SELECT resident_id FROM wallet_consent WHERE id='{consent['id']}'")
     consent["resident_id"] = owner["resident_id"]
@@ -160,9 +156,7 @@ async def test_a_consent_never_used_owes_the_verifier_nothing(world: World) -> N
 async def test_a_verifier_that_is_down_is_retried_with_backoff_and_reached_after_a_restart(world: World) -> None:
     stand_in = await _stand_in(world)
     stand_in.behaviour = down
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     assert (await world.wallet.post(f"/consents/{consent['id']}/revoke", headers=mai)).status_code == 200
     (message,) = _outbox(world)
     assert (message["status"], message["attempts"]) == ("pending", 1) and "not delivered" in message["last_error"]
@@ -199,9 +193,7 @@ async def test_a_verifier_that_is_down_is_retried_with_backoff_and_reached_after
 @pytest.mark.parametrize("answer", ["wrong_event_jti", "another_verifier", "wrong_consent", "json", "wrong_aud"])
 async def test_an_answer_that_does_not_acknowledge_the_event_is_refused_and_retried(world: World, answer: str) -> None:
     stand_in = await _stand_in(world)
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
 
     def misbehave(event: ConsentRevocation) -> httpx.Response:
         if answer == "json":
@@ -230,9 +222,7 @@ async def test_an_answer_that_does_not_acknowledge_the_event_is_refused_and_retr
 async def test_after_the_give_up_period_the_resident_learns_the_verifier_was_never_told(world: World) -> None:
     stand_in = await _stand_in(world)
     stand_in.behaviour = down
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     assert (await world.wallet.post(f"/consents/{consent['id']}/revoke", headers=mai)).status_code == 200
     world.clock.advance(days=30)
     report = await deliver_once(world.wallet_app)
@@ -246,9 +236,7 @@ async def test_after_the_give_up_period_the_resident_learns_the_verifier_was_nev
 
 async def test_an_expired_ongoing_consent_tells_the_verifier(world: World) -> None:
     stand_in = await _stand_in(world)
-    mai = await world.resident()
-    await world.receive(mai)
-    await grant_ongoing(world, mai, access_period_days=30)
+    await mai_with_ongoing_consent(world, access_period_days=30)
     world.clock.advance(days=30)
     assert sweep_once(world.wallet_app) == 1
     assert [(m["event"], m["status"]) for m in _outbox(world)] == [("expired", "pending")]
@@ -257,9 +245,7 @@ async def test_an_expired_ongoing_consent_tells_the_verifier(world: World) -> No
 
 
 async def test_a_verifier_without_a_notification_address_is_recorded_as_undeliverable(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     registry = world.wallet_app.state.registry
     without = tuple(dataclasses.replace(v, consent_notification_uri=None) for v in registry.verifiers)
     world.wallet_app.state.registry = dataclasses.replace(registry, verifiers=without)
@@ -284,9 +270,7 @@ async def _post_ack(world: World, token: str, content_type: str = MEDIA_TYPE_DEL
 
 async def test_a_deletion_ack_at_retention_end_is_recorded_once(world: World) -> None:
     await _stand_in(world)
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     token = ack_token(world, consent["id"], event_jti=None, jti="ack-1")
     first = await _post_ack(world, token)
     assert first.status_code == 200, first.text
@@ -315,9 +299,7 @@ async def test_a_deletion_ack_at_retention_end_is_recorded_once(world: World) ->
 
 
 async def test_a_deletion_ack_that_does_not_check_out_is_refused(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     good = ack_token(world, consent["id"], event_jti=None)
     assert_error(await _post_ack(world, good, content_type="application/json"), 400, "invalid_request")
     assert_error(await _post_ack(world, "garbage"), 400, "invalid_request")
@@ -335,9 +317,7 @@ async def test_a_deletion_ack_that_does_not_check_out_is_refused(world: World) -
 
 async def test_a_resident_never_sees_anothers_notifications_or_acknowledgements(world: World) -> None:
     await _stand_in(world)
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     assert (await world.wallet.post(f"/consents/{consent['id']}/revoke", headers=mai)).status_code == 200
     ken = await world.resident("ken")
     assert (await world.wallet.get("/consents", headers=ken)).json() == []

@@ -22,6 +22,7 @@ from .conftest import EMPLOYMENT_CLAIMS, World, assert_error
 from .consent_messages import (
     GUARANTOR_CLAIMS,
     grant_ongoing,
+    mai_with_ongoing_consent,
     login,
     post_refresh,
     refresh_token,
@@ -42,9 +43,7 @@ async def _events(world: World, resident: dict[str, str], kind: str) -> list[dic
 
 
 async def test_a_refresh_presents_exactly_the_consented_claims_bound_to_the_nonce(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     world.clock.advance(days=30)
     nonce = secrets.token_urlsafe(16)
     response = await post_refresh(world, refresh_token(world, consent["id"], nonce=nonce))
@@ -89,9 +88,7 @@ async def test_a_revoked_credential_is_still_presented_for_the_verifier_to_see(w
 
 
 async def test_wrong_media_type_malformed_expired_and_misaddressed_requests_are_invalid(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     token = refresh_token(world, consent["id"])
     assert_error(await post_refresh(world, token, content_type="application/jwt"), 400, "invalid_request")
     assert_error(await post_refresh(world, "not.a.token"), 400, "invalid_request")
@@ -112,9 +109,7 @@ async def test_wrong_media_type_malformed_expired_and_misaddressed_requests_are_
 
 
 async def test_an_unauthenticated_or_unregistered_client_is_invalid_client(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     landlord = world.landlord
     # Signed by another key than the certificate's.
     stranger_key = generate_key("ES256")
@@ -151,9 +146,7 @@ async def test_an_unauthenticated_or_unregistered_client_is_invalid_client(world
 
 
 async def test_unknown_and_another_verifiers_consent_are_unknown(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     assert_error(await post_refresh(world, refresh_token(world, "no-such-consent")), 404, "unknown_consent")
     # The bank is registered, but the consent was given to the landlord.
     response = await post_refresh(world, refresh_token(world, consent["id"], verifier=world.bank))
@@ -179,9 +172,7 @@ async def test_a_one_time_consent_cannot_be_refreshed(world: World) -> None:
 
 
 async def test_a_reused_nonce_is_refused(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     first = await post_refresh(world, refresh_token(world, consent["id"], nonce="same-nonce"))
     assert first.status_code == 200, first.text
     world.clock.advance(seconds=10)
@@ -193,9 +184,7 @@ async def test_a_reused_nonce_is_refused(world: World) -> None:
 
 
 async def test_a_revoked_consent_is_refused(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     revoked = await world.wallet.post(f"/consents/{consent['id']}/revoke", headers=mai)
     assert revoked.status_code == 200, revoked.text
     assert_error(await post_refresh(world, refresh_token(world, consent["id"])), 403, "consent_revoked")
@@ -203,9 +192,7 @@ async def test_a_revoked_consent_is_refused(world: World) -> None:
 
 
 async def test_a_consent_past_its_end_is_expired_before_the_sweep_runs(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai, access_period_days=30)
+    mai, consent = await mai_with_ongoing_consent(world, access_period_days=30)
     world.clock.advance(days=30, seconds=1)
     mai = await login(world)
     assert world.rows(f"SELECT status FROM wallet_consent WHERE id='{consent['id']}'") == [{"status": "active"}]
@@ -215,9 +202,7 @@ async def test_a_consent_past_its_end_is_expired_before_the_sweep_runs(world: Wo
 
 
 async def test_a_credential_no_longer_held_is_unavailable(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     with world.wallet_app.state.engine.begin() as conn:
         conn.execute(text("DELETE FROM wallet_credential_copy WHERE used_at IS NOT NULL"))
     assert_error(await post_refresh(world, refresh_token(world, consent["id"])), 409, "credential_unavailable")
@@ -225,8 +210,6 @@ async def test_a_credential_no_longer_held_is_unavailable(world: World) -> None:
 
 
 async def test_an_oversized_nonce_is_invalid_not_a_server_error(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     assert_error(await post_refresh(world, refresh_token(world, consent["id"], nonce="n" * 300)), 400,
                  "invalid_request")

@@ -22,7 +22,7 @@ from wallet.services.refreshing import refresh
 from wallet.tables import WalletConsent, WalletConsentUse, WalletOutbox
 
 from .conftest import World
-from .consent_messages import grant_ongoing, refresh_token
+from .consent_messages import mai_with_ongoing_consent, refresh_token
 from .revoke_race import race_revoke
 
 pytestmark = pytest.mark.anyio
@@ -41,9 +41,7 @@ def _refreshes(engine: Engine) -> int:
 
 
 async def test_no_refresh_succeeds_after_the_revoke_returned(world: World) -> None:
-    mai = await world.resident()
-    await world.receive(mai)
-    consent = await grant_ongoing(world, mai)
+    mai, consent = await mai_with_ongoing_consent(world)
     settings, registry = world.wallet_app.state.settings, world.wallet_app.state.registry
     url = settings.database_url
     now = world.clock.now + timedelta(minutes=1)

@@ -3,8 +3,8 @@ with its own engine (its own connections, as another process would have).
 
 Each worker keeps attempting until it has made ``after`` attempts that started after the revoke
 returned; the revoker waits for ``before`` successes first, so the race is a real one, then revokes
-and counts the recorded uses at once. The tests then check the property on what is returned: the
-count at the revoke is the final count, every attempt that started after it failed, and every
+and counts the recorded uses at once. ``RaceOutcome.assert_revoke_held`` then checks the property:
+the count at the revoke is the final count, every attempt that started after it failed, and every
 success a worker saw is on record.
 """
 
@@ -23,17 +23,27 @@ from wallet.errors import WalletError
 
 @dataclass
 class RaceOutcome:
+    workers: int
+    before: int
+    after: int
     #: Every attempt: (started after the revoke returned, succeeded).
     seen: list[tuple[bool, bool]] = field(default_factory=list)
     #: The recorded uses counted right after the revoke returned.
     at_revoke: list[int] = field(default_factory=list)
+
+    def assert_revoke_held(self, final: int) -> None:
+        """``final``: the recorded uses counted once every worker stopped."""
+        assert self.at_revoke == [final]  # nothing committed after the revoke did
+        assert final == sum(ok for _, ok in self.seen) >= self.before  # every success is on record
+        late = [ok for started_after, ok in self.seen if started_after]
+        assert len(late) == self.workers * self.after and not any(late)
 
 
 def race_revoke(database_url: str, *, attempt: Callable[[Session], bool], revoke: Callable[[Session], None],
                 count: Callable[[Engine], int], workers: int, before: int, after: int,
                 acquire_timeout: float, join_timeout: float) -> RaceOutcome:
     """Run the race; ``attempt`` uses the consent once (True: it succeeded), ``revoke`` revokes it."""
-    outcome = RaceOutcome()
+    outcome = RaceOutcome(workers, before, after)
     successes = threading.Semaphore(0)
     revoked = threading.Event()
     lock = threading.Lock()

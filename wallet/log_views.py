@@ -18,8 +18,8 @@ from tsunagu.trust import TrustRegistry
 
 from .schemas import EventView, LocalizedText, PurposeView, VerifierView
 from .services import history
-from .status_views import event_view as credential_event_view
 from .status_views import detail_time, local_date
+from .status_views import event_view as credential_event_view
 from .tables import WalletEvent
 
 __all__ = ["log_event_view"]

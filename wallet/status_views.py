@@ -23,6 +23,7 @@ from .tables import WalletEvent
 
 __all__ = ["status_text", "status_check_view", "event_view", "local_date", "detail_time"]
 
+
 def local_date(moment: datetime | None) -> str:
     return japan_date(moment) if moment is not None else "?"
 

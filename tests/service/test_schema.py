@@ -19,11 +19,10 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
 from tsunagu.cli.schema import service_schema
 from tsunagu.cli.serve import SERVICES
-from tsunagu.service.database import create_db_engine
+from tsunagu.service.database import create_db_engine, create_tables
 from tsunagu.service.schema import SchemaError, ServiceSchema, alembic_config, migrate, schema_differences
 
 WALLET = service_schema("wallet")
@@ -104,14 +103,14 @@ def test_an_empty_database_is_created_and_versioned_and_a_second_start_changes_n
 
 
 def test_a_database_made_before_migrations_is_adopted_with_its_rows(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=[model.__table__ for model in WALLET.tables])  # type: ignore[attr-defined]
+    create_tables(engine, WALLET.tables)  # as services did before migrations
     _add_resident(engine)
     migrate(engine, WALLET)
     assert (_version(engine, WALLET), _residents(engine)) == ("0001", ["Mai Nguyen"])
 
 
 def test_a_database_made_before_migrations_that_differs_is_refused_and_left_untouched(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=[model.__table__ for model in WALLET.tables])  # type: ignore[attr-defined]
+    create_tables(engine, WALLET.tables)  # as services did before migrations
     _add_resident(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE wallet_outbox"))  # an older development build had no outbox

@@ -56,8 +56,9 @@ def build_service_app(
     """A FastAPI app with settings, engine, clock, outbound client and trust registry in ``app.state``.
 
     The database is brought to the newest schema here (``schema.migrate``), not at import, so a
-    test's ``tmp_path`` database is ready as soon as ``create_app`` returns; ``None`` has no tables. An outbound client passed in (a test routing to other apps in the
-    same process) is the caller's to close; one made here is closed at shutdown.
+    test's ``tmp_path`` database is ready as soon as ``create_app`` returns; ``None`` has no tables.
+    An outbound client passed in (a test routing to other apps in the same process) is the caller's
+    to close; one made here is closed at shutdown.
     """
     owned_client = http is None
     client = http if http is not None else httpx.AsyncClient(timeout=settings.http_timeout_seconds)

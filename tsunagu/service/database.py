@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Table, event
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-__all__ = ["create_db_engine", "create_tables", "get_session", "SessionDep", "is_sqlite", "utc"]
+__all__ = ["create_db_engine", "create_tables", "table_of", "get_session", "SessionDep", "is_sqlite", "utc"]
 
 #: How long a writer waits for SQLite's lock before giving up (another worker is writing).
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -51,12 +51,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_tables(engine: Engine, tables: Sequence[type[SQLModel]]) -> None:
-    """Create this service's tables only: the three services share ``SQLModel.metadata`` in one process."""
-    SQLModel.metadata.create_all(engine, tables=[_table_of(model) for model in tables])
+def create_tables(bind: Engine | Connection, tables: Sequence[type[SQLModel]]) -> None:
+    """Create these tables only (the three services share ``SQLModel.metadata`` in one process).
+
+    Services do not call this at start: ``schema.migrate`` does, for an empty database.
+    """
+    SQLModel.metadata.create_all(bind, tables=[table_of(model) for model in tables])
 
 
-def _table_of(model: type[SQLModel]) -> Table:
+def table_of(model: type[SQLModel]) -> Table:
     table = getattr(model, "__table__", None)
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not a SQLModel table (table=True)")

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from ..errors import TsunaguError
-from .database import is_sqlite
+from .database import create_tables, is_sqlite, table_of
 
 __all__ = ["ServiceSchema", "SchemaError", "Migrated", "migrate", "alembic_config", "schema_differences"]
 
@@ -64,7 +64,7 @@ class ServiceSchema:
 
     @property
     def table_names(self) -> frozenset[str]:
-        return frozenset(str(model.__tablename__) for model in self.tables)
+        return frozenset(table_of(model).name for model in self.tables)
 
     def include_object(self, obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         """Alembic's filter: only this service's tables (the services share ``SQLModel.metadata``)."""
@@ -140,7 +140,7 @@ def schema_differences(connection: Connection, schema: ServiceSchema) -> list[An
     """What differs between the database's tables and the service's models (Alembic's diff tuples)."""
     metadata = MetaData()
     for model in schema.tables:
-        model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
+        table_of(model).to_metadata(metadata)
     return list(compare_metadata(_context(connection, schema), metadata))
 
 
@@ -156,7 +156,7 @@ def _adopt(connection: Connection, schema: ServiceSchema, context: MigrationCont
            head: str) -> Literal["created", "adopted"]:
     present = schema.table_names & set(inspect(connection).get_table_names())
     if not present:
-        SQLModel.metadata.create_all(connection, tables=[model.__table__ for model in schema.tables])  # type: ignore[attr-defined]
+        create_tables(connection, schema.tables)
         context.stamp(_scripts(schema), head)
         return "created"
     # Tables made by create_all before migrations existed: safe to adopt only if they are the first version's.
